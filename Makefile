@@ -1,0 +1,37 @@
+# `make demo` and `make test` set everything up on a fresh machine (they create .venv).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+
+.PHONY: demo test lint bench docs clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) examples/quickstart.py
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check dualdiff tests examples benchmarks
+
+bench: $(VENV)/.installed-test
+	$(PIP) install -q -e ".[bench]"
+	$(PY) benchmarks/run.py
+
+docs: $(VENV)/.installed
+	$(PIP) install -q -e ".[docs]"
+	$(VENV)/bin/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis site

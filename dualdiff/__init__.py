@@ -1,0 +1,35 @@
+"""dualdiff: exact first and second derivatives by forward-mode AD with dual and
+hyper-dual numbers.
+
+>>> import dualdiff as dd
+>>> dd.derivative(lambda x: x**3)(2.0)
+12.0
+"""
+
+from __future__ import annotations
+
+from . import rules
+from .dual import Dual
+from .functions import *  # noqa: F403 - dd.sin, dd.exp, ... generated from the rules table
+from .functions import FUNCTIONS, clip, where
+from .hyperdual import HyperDual
+from .jet import DualConversionError
+from .transforms import (
+    derivative,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    second_derivative,
+    value_and_grad,
+    value_grad_hessian,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dual", "HyperDual", "DualConversionError", "rules",
+    "derivative", "second_derivative", "grad", "jacobian", "hessian", "jvp", "hvp",
+    "value_and_grad", "value_grad_hessian", "clip", "where", *FUNCTIONS,
+]

@@ -1,0 +1,187 @@
+"""Hyper-dual numbers a + b·ε1 + c·ε2 + d·ε1ε2 (ε1² = ε2² = 0, ε1ε2 ≠ 0): exact second derivatives.
+
+For smooth f (Fike & Alonso's hyper-dual chain rule)::
+
+    f(a + bε1 + cε2 + dε1ε2) = f(a) + f'(a)·b ε1 + f'(a)·c ε2 + (f'(a)·d + f''(a)·b·c) ε1ε2
+
+so seeding ``eps1 = e_i``, ``eps2 = e_j`` gives ∂²f/∂x_i∂x_j in ``.eps12`` with no step
+size and no subtractive cancellation.  For two arguments, with u = (b, c, d) the parts
+of x and v those of y::
+
+    ε1ε2 part = f_x·d_x + f_y·d_y + f_xx·b_x·c_x + f_xy·(b_x·c_y + b_y·c_x) + f_yy·b_y·c_y
+
+Direction axes: ``eps1.shape == value.shape + (k1,)``, ``eps2.shape == value.shape + (k2,)``
+and ``eps12.shape == value.shape + (k1, k2)`` carry a k1 × k2 block of a Hessian
+through one evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .jet import (
+    Jet,
+    accumulate,
+    as_constant,
+    expand,
+    is_plain_number,
+    is_table_constant,
+    shape_of,
+    times,
+    zeros_like,
+)
+from .rules import Binary, Unary
+
+
+def _component(a: Any, name: str) -> Any:
+    if isinstance(a, Jet):
+        return a
+    c = as_constant(a)
+    if c is None or (isinstance(c, np.ndarray) and c.dtype == object):
+        raise TypeError(f"HyperDual {name} must be a real number or array of reals, got {type(a).__name__}")
+    return c
+
+
+def _outer(b: Any, c: Any, ndir: int) -> Any:
+    """b·c on the value axes; with directions, the outer product over the direction axes."""
+    if ndir == 0:
+        return b * c
+    return expand(b, 1) * c[..., None, :]
+
+
+def _fit(part: Any, shape: tuple[int, ...], dirs: tuple[int, ...]) -> Any:
+    want = shape + dirs
+    if shape_of(part) == want:
+        return part
+    if isinstance(part, Jet):
+        return part + np.zeros(want)
+    return np.array(np.broadcast_to(part, want))
+
+
+class HyperDual(Jet):
+    """A hyper-dual number ``value + eps1·ε1 + eps2·ε2 + eps12·ε1ε2``.
+
+    Args:
+        value: the real part (float or array).
+        eps1, eps2: first-order parts (the two seed directions).
+        eps12: the second-order part; after evaluating f it holds the second derivative
+            along eps1 and eps2.
+        tag: as for :class:`~dualdiff.Dual`.
+
+    With ``eps1 = eps2 = 1`` and ``eps12 = 0`` on a scalar, ``f(HyperDual(x, 1, 1))`` has
+    ``.eps1 == f'(x)`` and ``.eps12 == f''(x)``.
+    """
+
+    __slots__ = ("value", "eps1", "eps2", "eps12", "tag", "ndir")
+
+    def __init__(self, value: Any, eps1: Any = 0.0, eps2: Any = 0.0, eps12: Any = 0.0,
+                 *, tag: int = 0) -> None:
+        value = _component(value, "value")
+        eps1, eps2, eps12 = (_component(e, n) for e, n in
+                             ((eps1, "eps1"), (eps2, "eps2"), (eps12, "eps12")))
+        vshape = shape_of(value)
+        s1, s2 = shape_of(eps1), shape_of(eps2)
+        directional = len(s1) == len(vshape) + 1 and s1[:-1] == vshape
+        if directional != (len(s2) == len(vshape) + 1 and s2[:-1] == vshape):
+            raise ValueError(
+                "HyperDual eps1 and eps2 must both have the value's shape, or both that shape "
+                f"plus one trailing direction axis; got {s1} and {s2} for value {vshape}")
+        for s, name in ((s1, "eps1"), (s2, "eps2")):
+            if not directional and len(s) > len(vshape):
+                raise ValueError(f"HyperDual {name} of shape {s} does not fit value of shape {vshape}")
+        if directional:
+            dirs1, dirs2, dirs12 = s1[-1:], s2[-1:], s1[-1:] + s2[-1:]
+        else:
+            dirs1 = dirs2 = dirs12 = ()
+        self.value = value
+        self.eps1 = _fit(eps1, vshape, dirs1)
+        self.eps2 = _fit(eps2, vshape, dirs2)
+        try:
+            self.eps12 = _fit(eps12, vshape, dirs12)
+        except ValueError:
+            raise ValueError(
+                f"HyperDual eps12 of shape {shape_of(eps12)} does not fit {vshape + dirs12}") from None
+        self.tag, self.ndir = int(tag), int(directional)
+
+    @classmethod
+    def _new(cls, value: Any, eps1: Any, eps2: Any, eps12: Any, tag: int, ndir: int) -> HyperDual:
+        h = object.__new__(cls)
+        h.value, h.eps1, h.eps2, h.eps12, h.tag, h.ndir = value, eps1, eps2, eps12, tag, ndir
+        return h
+
+    def __repr__(self) -> str:
+        tag = f", tag={self.tag}" if self.tag else ""
+        return (f"HyperDual({self.value!r}, eps1={self.eps1!r}, eps2={self.eps2!r}, "
+                f"eps12={self.eps12!r}{tag})")
+
+    def _finish(self, y: Any, e1: Any, e2: Any, e12: Any) -> HyperDual:
+        if self.ndir == 0 and is_plain_number(y) and is_plain_number(e12) and is_plain_number(e1):
+            return HyperDual._new(y, e1, e2, e12, self.tag, 0)
+        shape = shape_of(y)
+        if self.ndir:
+            k1, k2 = shape_of(self.eps1)[-1], shape_of(self.eps2)[-1]
+            d1, d2, d12 = (k1,), (k2,), (k1, k2)
+        else:
+            d1 = d2 = d12 = ()
+        return HyperDual._new(y, _fit(e1, shape, d1), _fit(e2, shape, d2), _fit(e12, shape, d12),
+                              self.tag, self.ndir)
+
+    # -- the chain rule ---------------------------------------------------------------
+    def _unary(self, rule: Unary) -> HyperDual:
+        a, n = self.value, self.ndir
+        y = rule.f(a)
+        if rule.d1 is None:
+            e1, e2, e12 = zeros_like(self.eps1), zeros_like(self.eps2), zeros_like(self.eps12)
+            return self._finish(y, e1, e2, e12)
+        d = rule.d1 if is_table_constant(rule.d1) else rule.d1(a, y)
+        e1, e2, e12 = times(d, self.eps1, n), times(d, self.eps2, n), times(d, self.eps12, 2 * n)
+        if rule.d2 is not None:
+            dd = rule.d2 if is_table_constant(rule.d2) else rule.d2(a, y, d)
+            e12 = e12 + times(dd, _outer(self.eps1, self.eps2, n), 2 * n)
+        return self._finish(y, e1, e2, e12)
+
+    @classmethod
+    def _binary(cls, rule: Binary, x: Any, y: Any, x_live: bool, y_live: bool) -> HyperDual:
+        live = x if x_live else y
+        n = live.ndir
+        if x_live and y_live and x.ndir != y.ndir:
+            raise ValueError("cannot combine hyper-duals with and without direction axes")
+        xv = x.value if x_live else x
+        yv = y.value if y_live else y
+        z = rule.f(xv, yv)
+        args = (xv, yv, z)
+
+        def coef(p: Any) -> Any:
+            return p if is_table_constant(p) else p(*args)
+
+        e1 = e2 = e12 = None
+        for live_here, p, u in ((x_live, rule.fx, x), (y_live, rule.fy, y)):
+            if live_here and p is not None:
+                c = coef(p)
+                e1 = accumulate(e1, times(c, u.eps1, n))
+                e2 = accumulate(e2, times(c, u.eps2, n))
+                e12 = accumulate(e12, times(c, u.eps12, 2 * n))
+        second = []
+        if x_live and rule.fxx is not None:
+            second.append((rule.fxx, _outer(x.eps1, x.eps2, n)))
+        if x_live and y_live and rule.fxy is not None:
+            second.append((rule.fxy, _outer(x.eps1, y.eps2, n) + _outer(y.eps1, x.eps2, n)))
+        if y_live and rule.fyy is not None:
+            second.append((rule.fyy, _outer(y.eps1, y.eps2, n)))
+        for p, bc in second:
+            e12 = accumulate(e12, times(coef(p), bc, 2 * n))
+        if e1 is None:
+            e1, e2 = zeros_like(live.eps1), zeros_like(live.eps2)
+        if e12 is None:
+            e12 = zeros_like(live.eps12)
+        return live._finish(z, e1, e2, e12)
+
+    # -- structure --------------------------------------------------------------------
+    def _parts(self) -> list[tuple[Any, int]]:
+        n = self.ndir
+        return [(self.value, 0), (self.eps1, n), (self.eps2, n), (self.eps12, 2 * n)]
+
+    def _rebuild(self, parts: list[Any]) -> HyperDual:
+        return HyperDual._new(*parts, self.tag, self.ndir)

@@ -1,0 +1,426 @@
+"""What Dual and HyperDual share: tags, dispatch to the rules table, no float conversion.
+
+A *jet* is a number carrying a value and derivative parts ("partials").  The two kinds,
+:class:`~dualdiff.Dual` and :class:`~dualdiff.HyperDual`, differ only in their partials
+and the chain rule that propagates them; everything else lives here:
+
+* **Tags** keep nested differentiations apart (perturbation confusion).  Every transform
+  call draws a fresh, larger tag.  In an operation between jets of different tags, the
+  jet with the larger tag is the live one and the other is a constant *to it*: the newer
+  perturbation sits outermost, its components may be jets of older tags.
+* **Dispatch**: arithmetic operators, numpy ufuncs (``__array_ufunc__``) and the
+  ``dualdiff`` functions all end in :func:`apply_unary` / :func:`apply_binary`, which
+  look the function up in :mod:`dualdiff.rules`.
+* **No silent conversion**: ``float(d)``, ``int(d)``, ``math.sin(d)`` and storing a jet in
+  a float array raise :class:`DualConversionError` (a ``TypeError``) naming the fix.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from typing import Any
+
+import numpy as np
+
+from . import rules
+from .rules import Binary, Unary
+
+_tags = itertools.count(1)
+
+
+def new_tag() -> int:
+    """A fresh tag, larger than every tag drawn before (user-made jets have tag 0)."""
+    return next(_tags)
+
+
+class DualConversionError(TypeError):
+    """Raised when a dual number would be converted to a plain number (losing derivatives)."""
+
+
+_CONVERSION_FIX = (
+    "that would drop its derivative part. Use .value for the value alone; use dd.sin / "
+    "np.sin (or `from dualdiff import math`) instead of math.sin; and allocate arrays that "
+    "hold duals from x (np.empty_like(x), np.zeros_like(x), dtype=x.dtype) or build a list, "
+    "not np.zeros(n) / np.empty(n), which are float arrays."
+)
+
+# ufuncs that act on the value only (their result carries no derivative)
+VALUE_UFUNCS = frozenset({
+    np.isnan, np.isinf, np.isfinite, np.signbit, np.less, np.less_equal, np.greater,
+    np.greater_equal, np.equal, np.not_equal, np.logical_not,
+})
+
+
+def is_plain_number(a: Any) -> bool:
+    """True for real Python and numpy scalars (not bool, not complex)."""
+    return isinstance(a, (numbers.Real, np.number)) and not isinstance(
+        a, (bool, np.bool_, complex, np.complexfloating))
+
+
+def as_constant(a: Any) -> Any:
+    """Normalise a non-jet operand: float64 scalars/arrays, object arrays kept; else None."""
+    if isinstance(a, np.ndarray):
+        if a.dtype.kind in "fO":
+            return a
+        if a.dtype.kind in "iub":
+            return a.astype(np.float64)
+        raise TypeError(f"dual numbers do not support arrays of dtype {a.dtype}; use real floats")
+    if isinstance(a, (float, int)) and not isinstance(a, bool):
+        return np.float64(a)
+    if isinstance(a, np.floating):
+        return a
+    if isinstance(a, (np.integer, bool, np.bool_)):
+        return np.float64(a)
+    if isinstance(a, (complex, np.complexfloating)):
+        raise TypeError("dual numbers are real: complex operands are not supported")
+    if isinstance(a, (list, tuple)):
+        return as_constant(np.asarray(a))
+    return None
+
+
+def shape_of(a: Any) -> tuple[int, ...]:
+    """The shape of a number, array or jet (without numpy's dispatch)."""
+    shape = getattr(a, "shape", None)
+    return () if shape is None else shape
+
+
+def tag_of(a: Any) -> int:
+    return a.tag if isinstance(a, Jet) else -1
+
+
+def _is_object_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype == object
+
+
+def to_object_array(a: Any) -> Any:
+    """An array-valued jet as an object array of scalar jets (other values unchanged)."""
+    if isinstance(a, Jet) and a.shape != ():
+        out = np.empty(a.shape, dtype=object)
+        for index in np.ndindex(a.shape):
+            out[index] = a[index]
+        return out
+    return a
+
+
+def apply_unary(rule: Unary, x: Any) -> Any:
+    """``rule`` applied to ``x``: a jet, an object array of jets, or a plain number/array."""
+    if isinstance(x, Jet):
+        return x._unary(rule)
+    if _is_object_array(x):
+        return np.frompyfunc(lambda e: apply_unary(rule, e), 1, 1)(x)
+    c = as_constant(x)
+    if c is None:
+        raise TypeError(f"{rule.name}() needs a number, array or dual number, got {type(x).__name__}")
+    return rule.f(c)
+
+
+def apply_binary(rule: Binary, x: Any, y: Any) -> Any:
+    """``rule`` applied to ``(x, y)``; the operand with the larger tag is the live one."""
+    if _is_object_array(x) or _is_object_array(y):
+        x, y = to_object_array(x), to_object_array(y)
+        return np.frompyfunc(lambda a, b: apply_binary(rule, a, b), 2, 1)(x, y)
+    tx, ty = tag_of(x), tag_of(y)
+    if tx > ty:
+        if ty < 0:
+            y = _constant_operand(rule, y)
+            if _is_object_array(y):
+                return apply_binary(rule, x, y)
+        return x._binary(rule, x, y, True, False)
+    if ty > tx:
+        if tx < 0:
+            x = _constant_operand(rule, x)
+            if _is_object_array(x):
+                return apply_binary(rule, x, y)
+        return y._binary(rule, x, y, False, True)
+    if tx < 0:
+        return rule.f(_constant_operand(rule, x), _constant_operand(rule, y))
+    if type(x) is not type(y):
+        raise TypeError(
+            f"cannot combine a {type(x).__name__} and a {type(y).__name__} of the same tag "
+            f"({tx}); convert one to the other kind first")
+    return x._binary(rule, x, y, True, True)
+
+
+def _constant_operand(rule: Binary, a: Any) -> Any:
+    c = as_constant(a)
+    if c is None:
+        raise TypeError(f"{rule.name}() cannot take an operand of type {type(a).__name__}")
+    return c
+
+
+def value_of(a: Any) -> Any:
+    """The value part of a jet (recursively through nested jets); other things unchanged."""
+    while isinstance(a, Jet):
+        a = a.value
+    return a
+
+
+def expand(c: Any, ntrail: int) -> Any:
+    """``c`` with ``ntrail`` trailing unit axes, to broadcast against partials."""
+    if ntrail == 0:
+        return c
+    if not isinstance(c, (np.ndarray, Jet)):
+        c = np.asarray(c)
+    return c[(Ellipsis,) + (None,) * ntrail]
+
+
+def scale(c: Any, b: Any, ntrail: int) -> Any:
+    """``c * b`` for a coefficient ``c`` (value-shaped) and partials ``b``.
+
+    NaN-safe: where the partial ``b`` is 0, the product is 0 even if ``c`` is infinite
+    (``sqrt'(0) * 0``), because a variable the value does not depend on contributes
+    nothing.  This is what makes ``d/dy sqrt(x) = 0`` at ``x = 0`` instead of NaN.
+    """
+    if isinstance(c, (float, np.floating)):
+        if -np.inf < c < np.inf:  # finite
+            return c * b
+    elif isinstance(c, np.ndarray) and c.dtype.kind == "f":
+        if np.isfinite(c).all():
+            return expand(c, ntrail) * b
+    else:
+        return expand(c, ntrail) * b
+    if isinstance(b, Jet) or (isinstance(b, np.ndarray) and b.dtype == object):
+        return expand(c, ntrail) * b
+    with np.errstate(invalid="ignore"):
+        return np.where(b == 0, 0.0, expand(c, ntrail) * b)[()]
+
+
+def zeros_like(b: Any) -> Any:
+    if isinstance(b, np.ndarray):
+        return np.zeros_like(b)
+    if isinstance(b, Jet):
+        return b * 0.0
+    return np.float64(0.0)
+
+
+def is_table_constant(p: Any) -> bool:
+    """True for a partial written as a number in the rules table (not a computed value)."""
+    return type(p) is int or type(p) is float
+
+
+def times(c: Any, b: Any, ntrail: int) -> Any:
+    """``c * b`` where ``c`` is a table constant or a computed coefficient."""
+    if is_table_constant(c):
+        return b if c == 1 else -b if c == -1 else c * b
+    return scale(c, b, ntrail)
+
+
+def linear_term(p: Any, coef_args: tuple, b: Any, ntrail: int) -> Any:
+    """The contribution ``p * b`` of one partial ``p`` (a table constant or a rule)."""
+    return times(p if is_table_constant(p) else p(*coef_args), b, ntrail)
+
+
+def accumulate(total: Any, term: Any) -> Any:
+    return term if total is None else total + term
+
+
+class Jet:
+    """Base of the dual number kinds; see the module docstring.  Not used directly."""
+
+    __slots__ = ()
+    # numpy: make ndarray binary operators defer to us
+    __array_priority__ = 1000
+
+    # -- subclass interface ---------------------------------------------------------
+    tag: int
+    value: Any
+
+    def _unary(self, rule: Unary) -> Jet:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def _binary(cls, rule: Binary, x: Any, y: Any, x_live: bool, y_live: bool) -> Jet:  # pragma: no cover
+        raise NotImplementedError
+
+    def _parts(self) -> list[tuple[Any, int]]:  # pragma: no cover - abstract
+        """Components as (array, number of trailing direction axes), value first."""
+        raise NotImplementedError
+
+    def _rebuild(self, parts: list[Any]) -> Jet:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- no conversion to plain numbers -------------------------------------------
+    def __float__(self) -> float:
+        raise DualConversionError(f"cannot convert {type(self).__name__} to float: {_CONVERSION_FIX}")
+
+    def __int__(self) -> int:
+        raise DualConversionError(f"cannot convert {type(self).__name__} to int: {_CONVERSION_FIX}")
+
+    def __complex__(self) -> complex:
+        raise DualConversionError(f"cannot convert {type(self).__name__} to complex: {_CONVERSION_FIX}")
+
+    def __index__(self) -> int:
+        raise DualConversionError(
+            f"a {type(self).__name__} cannot be used as an index; use int(d.value) if the "
+            "index really depends on the value only")
+
+    # -- structure ------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return shape_of(self.value)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError(f"len() of a scalar {type(self).__name__}")
+        return shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, index: Any) -> Jet:
+        index = index if isinstance(index, tuple) else (index,)
+        index = tuple(value_of(i) for i in index)
+        has_ellipsis = any(i is Ellipsis for i in index)
+        parts = []
+        for comp, ntrail in self._parts():
+            if has_ellipsis and ntrail:
+                parts.append(comp[index + (slice(None),) * ntrail])
+            else:
+                parts.append(comp[index])
+        return self._rebuild(parts)
+
+    # -- comparisons: on the value only -------------------------------------------
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return value_of(self) == value_of(other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return value_of(self) != value_of(other)
+
+    def __lt__(self, other: Any) -> Any:
+        return value_of(self) < value_of(other)
+
+    def __le__(self, other: Any) -> Any:
+        return value_of(self) <= value_of(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return value_of(self) > value_of(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return value_of(self) >= value_of(other)
+
+    def __hash__(self) -> int:
+        # consistent with __eq__ (which compares values); array values are unhashable
+        return hash(value_of(self))
+
+    def __bool__(self) -> bool:
+        return bool(value_of(self))
+
+    # -- rounding with Python's builtins --------------------------------------------
+    def __round__(self, ndigits: int | None = None) -> Jet:
+        if ndigits is None:
+            return apply_unary(rules.UNARY_BY_NAME["round"], self)
+        return self._with_zero_partials(np.round(value_of(self.value), ndigits))
+
+    def __trunc__(self) -> Jet:
+        return apply_unary(rules.UNARY_BY_NAME["trunc"], self)
+
+    def __floor__(self) -> Jet:
+        return apply_unary(rules.UNARY_BY_NAME["floor"], self)
+
+    def __ceil__(self) -> Jet:
+        return apply_unary(rules.UNARY_BY_NAME["ceil"], self)
+
+    def round(self, decimals: int = 0, out: Any = None) -> Jet:
+        """Round the value (numpy's ``round``); the derivative of rounding is 0."""
+        if out is not None:
+            raise TypeError("round(out=...) is not supported for dual numbers")
+        if decimals == 0:
+            return apply_unary(rules.UNARY_BY_NAME["round"], self)
+        return self._with_zero_partials(np.round(value_of(self.value), decimals))
+
+    def _with_zero_partials(self, value: Any) -> Jet:
+        parts = [value] + [zeros_like(c) for c, _ in self._parts()[1:]]
+        return self._rebuild(parts)
+
+    # -- numpy protocol -------------------------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from .numpy_api import ufunc_method
+
+        if method != "__call__":
+            return ufunc_method(ufunc, method, inputs, kwargs)
+        if kwargs.get("out") is not None:
+            raise TypeError(
+                f"np.{ufunc.__name__}(..., out=...) cannot store dual numbers in a float "
+                "array; drop out= and use the returned value")
+        kwargs.pop("out", None)
+        if kwargs:
+            raise TypeError(
+                f"np.{ufunc.__name__} on dual numbers does not take the keyword(s) "
+                f"{sorted(kwargs)}")
+        rule = rules.RULE_BY_UFUNC.get(ufunc)
+        if isinstance(rule, Unary):
+            return apply_unary(rule, inputs[0])
+        if isinstance(rule, Binary):
+            return apply_binary(rule, inputs[0], inputs[1])
+        if ufunc in VALUE_UFUNCS:
+            return ufunc(*(value_of(i) for i in inputs))
+        from .numpy_api import ufunc_call
+
+        return ufunc_call(ufunc, inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from .numpy_api import array_function
+
+        return array_function(func, args, kwargs)
+
+
+# -- operators, generated from the rules table -----------------------------------------
+
+def _binary_operator(rule: Binary, reflected: bool):
+    if reflected:
+        def op(self: Jet, other: Any) -> Any:
+            return apply_binary(rule, other, self)
+    else:
+        def op(self: Jet, other: Any) -> Any:
+            return apply_binary(rule, self, other)
+    op.__name__ = f"{'r' if reflected else ''}{rule.name}"
+    return op
+
+
+def _unary_method(rule: Unary):
+    def method(self: Jet) -> Any:
+        return self._unary(rule)
+    method.__name__ = rule.name
+    method.__doc__ = f"{rule.name} of this dual number (its rule in dualdiff.rules)."
+    return method
+
+
+def _binary_method(rule: Binary):
+    def method(self: Jet, other: Any) -> Any:
+        return apply_binary(rule, self, other)
+    method.__name__ = rule.name
+    return method
+
+
+_OPERATORS = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
+    "pow": "power", "mod": "remainder", "floordiv": "floor_divide",
+}
+for _dunder, _name in _OPERATORS.items():
+    _rule = rules.BINARY_BY_NAME[_name]
+    setattr(Jet, f"__{_dunder}__", _binary_operator(_rule, False))
+    setattr(Jet, f"__r{_dunder}__", _binary_operator(_rule, True))
+Jet.__neg__ = _unary_method(rules.UNARY_BY_NAME["negative"])  # type: ignore[method-assign]
+Jet.__pos__ = _unary_method(rules.UNARY_BY_NAME["positive"])  # type: ignore[method-assign]
+Jet.__abs__ = _unary_method(rules.UNARY_BY_NAME["abs"])  # type: ignore[method-assign]
+
+# methods named like the ufuncs, which numpy calls on the elements of object arrays
+for _rule in rules.UNARY:
+    if _rule.name != "round":
+        setattr(Jet, _rule.name, _unary_method(_rule))
+for _rule in rules.BINARY:
+    setattr(Jet, _rule.name, _binary_method(_rule))
+Jet.rint = _unary_method(rules.UNARY_BY_NAME["round"])  # type: ignore[attr-defined]
+Jet.absolute = _unary_method(rules.UNARY_BY_NAME["abs"])  # type: ignore[attr-defined]
+Jet.arctan2 = _binary_method(rules.BINARY_BY_NAME["arctan2"])  # type: ignore[attr-defined]

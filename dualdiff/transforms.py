@@ -1,0 +1,410 @@
+"""JAX-style transforms: take a function, return a function computing its derivatives.
+
+Every transform seeds dual (first order) or hyper-dual (second order) numbers on ``x``,
+evaluates ``f`` once per chunk of seed directions, and reads the derivative parts of the
+result.  Extra positional and keyword arguments of the returned function pass through
+to ``f``.  Each call draws a fresh *tag*, so transforms nest correctly (see
+:mod:`dualdiff.jet`).
+
+Shapes (``x`` a float or an array of any shape):
+
+=========================  ===================================  ==========================
+transform                  returns                              shape
+=========================  ===================================  ==========================
+``derivative(f)(x)``       f'(x), x scalar                      ``f(x).shape``
+``second_derivative(f)``   f''(x), x scalar                     ``f(x).shape``
+``grad(f)(x)``             ∇f(x), f scalar                      ``x.shape``
+``jacobian(f)(x)``         ∂f_i/∂x_j                            ``f(x).shape + x.shape``
+``hessian(f)(x)``          ∂²f/∂x_i∂x_j, exactly symmetric       ``x.shape + x.shape``
+``value_and_grad(f)(x)``   (f(x), ∇f(x))
+``value_grad_hessian``     (f(x), ∇f(x), ∇²f(x)) from the Hessian passes alone
+``jvp(f, x, v)``           (f(x), J·v) in one pass              ``f(x).shape`` each
+``hvp(f, x, v)``           H·v without forming H                ``x.shape``
+=========================  ===================================  ==========================
+
+``chunk=k`` carries k seed directions per evaluation (Jacobian: k columns per pass;
+Hessian: k × k blocks, upper triangle only, mirrored so the result is exactly symmetric).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .dual import Dual
+from .hyperdual import HyperDual
+from .jet import Jet, as_constant, new_tag, shape_of, to_object_array
+
+Function = Callable[..., Any]
+ENGINES = ("auto", "python", "numba")
+
+# default seed directions per pass, chosen by benchmarks/bench_chunk.py (see docs)
+DEFAULT_CHUNK_FIRST = 32
+DEFAULT_CHUNK_SECOND = 8
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+def _as_input(x: Any, who: str) -> Any:
+    """x as a float64 scalar/array, or unchanged if it holds duals (nested transforms)."""
+    if isinstance(x, Jet):
+        return x
+    bad = f"{who} needs x to be a real float or an array of real floats, got "
+    if isinstance(x, (str, bytes)) or x is None or isinstance(x, (dict, set)):
+        raise TypeError(bad + type(x).__name__)
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(bad + "a bool")
+    try:
+        a = np.asarray(x)
+    except Exception as exc:  # pragma: no cover - ragged lists etc.
+        raise TypeError(bad + type(x).__name__) from exc
+    kind = a.dtype.kind
+    if kind in "iuf":
+        a = a.astype(np.float64)
+        return a[()] if a.ndim == 0 else a
+    if kind == "O":
+        for e in a.flat:
+            if not isinstance(e, Jet) and as_constant(e) is None:
+                raise TypeError(bad + f"an array holding {type(e).__name__}")
+        return a
+    if kind == "c":
+        raise TypeError(bad + "complex numbers (dualdiff differentiates real functions)")
+    if kind == "b":
+        raise TypeError(bad + "booleans")
+    raise TypeError(bad + f"an array of dtype {a.dtype}")
+
+
+def _check_chunk(chunk: Any) -> int | None:
+    if chunk is None:
+        return None
+    if isinstance(chunk, (bool, np.bool_)) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer or None, got {chunk!r}")
+    return int(chunk)
+
+
+def _check_engine(f: Any, engine: str) -> Function:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if not callable(f):
+        raise TypeError(f"expected a function to differentiate, got {type(f).__name__}")
+    if engine == "numba":
+        raise NotImplementedError(
+            "engine='numba' is not available yet; use engine='python' (the default for "
+            "plain Python and numpy functions)")
+    # a numba dispatcher runs through its Python source on the Python engine
+    return getattr(f, "py_func", f)
+
+
+def _blocks(n: int, chunk: int) -> list[tuple[int, int]]:
+    return [(j, min(j + chunk, n)) for j in range(0, n, chunk)]
+
+
+def _seed(shape: tuple[int, ...], j0: int, j1: int, directional: bool) -> Any:
+    """Unit seeds for columns j0..j1-1 of x (flattened), with or without a direction axis."""
+    n = int(np.prod(shape, dtype=np.int64))
+    if directional:
+        e = np.zeros((n, j1 - j0))
+        e[np.arange(j0, j1), np.arange(j1 - j0)] = 1.0
+        return e.reshape(shape + (j1 - j0,))
+    e = np.zeros(n)
+    e[j0] = 1.0
+    return e.reshape(shape)[()] if shape else np.float64(1.0)
+
+
+# -- outputs -------------------------------------------------------------------------------
+
+def _empty_like_parts(kind: type, value: Any, trailing: list[tuple[int, ...]]) -> list[Any]:
+    shape = shape_of(value)
+    return [value] + [np.zeros(shape + t)[()] for t in trailing]
+
+
+def _split(out: Any, tag: int, kind: type, trailing: list[tuple[int, ...]]) -> list[Any]:
+    """The components [value, partials...] of f's output for the differentiation ``tag``."""
+    if isinstance(out, Jet):
+        if out.tag == tag:
+            if type(out) is not kind:
+                raise TypeError(f"f returned a {type(out).__name__} where a {kind.__name__} was seeded")
+            return [p for p, _ in out._parts()]
+        if out.tag > tag:
+            raise ValueError(
+                "f returned a dual number of another, inner differentiation: a perturbation "
+                "leaked out of the function that created it (stored in a global, a closure "
+                "or a cache?)")
+        return _empty_like_parts(kind, out, trailing)  # constant for this differentiation
+    if isinstance(out, (list, tuple)) or (isinstance(out, np.ndarray) and out.dtype == object):
+        arr = np.empty(len(out), dtype=object) if isinstance(out, (list, tuple)) else out
+        if isinstance(out, (list, tuple)):
+            for i, e in enumerate(out):
+                arr[i] = e
+            if any(isinstance(e, (list, tuple, np.ndarray)) and np.ndim(e) for e in out):
+                arr = np.array([to_object_array(e) if isinstance(e, Jet) else e for e in out], dtype=object)
+        pieces = [_split(e, tag, kind, trailing) for e in arr.flat]
+        ncomp = 1 + len(trailing)
+        if not pieces:
+            return _empty_like_parts(kind, np.zeros(arr.shape), trailing)
+        return [_stack([p[i] for p in pieces], arr.shape) for i in range(ncomp)]
+    c = as_constant(out)
+    if c is None:
+        raise TypeError(
+            f"f must return a number, an array or a list of numbers, got {type(out).__name__}")
+    return _empty_like_parts(kind, c, trailing)
+
+
+def _stack(items: list[Any], shape: tuple[int, ...]) -> Any:
+    """Stack per-element components into an array of ``shape`` + their own shape."""
+    if not any(_holds_jets(i) for i in items):
+        return np.array(items, dtype=np.float64).reshape(shape + shape_of(items[0]))
+    objs = [to_object_array(i) for i in items]
+    inner = shape_of(objs[0])
+    out = np.empty((len(objs),) + inner, dtype=object)
+    for i, o in enumerate(objs):
+        if inner:
+            out[i] = o
+        else:
+            out[i] = o if not isinstance(o, np.ndarray) else o[()]
+    return out.reshape(shape + inner)
+
+
+def _scalar_output(value: Any, who: str) -> None:
+    if shape_of(value) != ():
+        raise TypeError(
+            f"{who} needs f to return a scalar, but f returned an array of shape "
+            f"{shape_of(value)}; use dd.jacobian for vector-valued functions")
+
+
+def _result(a: Any) -> Any:
+    return a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a
+
+
+def _holds_jets(a: Any) -> bool:
+    return isinstance(a, Jet) or (isinstance(a, np.ndarray) and a.dtype == object)
+
+
+def _alloc(shape: tuple[int, ...], like: Any) -> np.ndarray:
+    return np.zeros(shape, dtype=object if _holds_jets(like) else np.float64)
+
+
+# -- first order -----------------------------------------------------------------------------
+
+def _jacobian_passes(f: Function, x: Any, args: tuple, kwargs: dict, chunk: int | None) -> tuple[Any, Any]:
+    """f(x) and its Jacobian with columns flattened: shape f(x).shape + (x.size,)."""
+    shape = shape_of(x)
+    n = int(np.prod(shape, dtype=np.int64))
+    k = min(chunk or DEFAULT_CHUNK_FIRST, max(n, 1))
+    directional = k > 1
+    value = jac = None
+    for j0, j1 in _blocks(n, k):
+        tag = new_tag()
+        xd = Dual._new(x, _seed(shape, j0, j1, directional), tag, int(directional))
+        trailing = [(j1 - j0,)] if directional else [()]
+        value, eps = _split(f(xd, *args, **kwargs), tag, Dual, trailing)
+        if jac is None:
+            jac = _alloc(shape_of(value) + (n,), eps)
+        elif jac.dtype != object and _holds_jets(eps):
+            jac = jac.astype(object)
+        if directional:
+            jac[..., j0:j1] = eps
+        else:
+            jac[..., j0] = eps
+    if jac is None:  # x has no elements
+        value = f(x, *args, **kwargs)
+        jac = np.zeros(shape_of(value) + (0,))
+    return value, jac
+
+
+def derivative(f: Function, *, engine: str = "auto") -> Function:
+    """f'(x) for f: R -> R^m (any output shape), by one dual-number pass.
+
+    f(x + ε) = f(x) + f'(x)·ε exactly (ε² = 0), so the ε part of the output is f'(x).
+    """
+    g = _check_engine(f, engine)
+
+    @functools.wraps(f)
+    def derivative_f(x: Any, *args: Any, **kwargs: Any) -> Any:
+        x = _as_input(x, "derivative")
+        if shape_of(x) != ():
+            raise TypeError(
+                f"derivative needs a scalar x, got shape {shape_of(x)}; use dd.jacobian, "
+                "or dd.jvp(f, x, np.ones_like(x)) for an elementwise function")
+        tag = new_tag()
+        _, eps = _split(g(Dual._new(x, np.float64(1.0), tag, 0), *args, **kwargs), tag, Dual, [()])
+        return _result(eps)
+
+    return derivative_f
+
+
+def grad(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
+    """∇f(x) for scalar f, shaped like x: ∂f/∂x_i from the ε parts of seeded passes."""
+    vg = value_and_grad(f, chunk=chunk, engine=engine)
+
+    @functools.wraps(f)
+    def grad_f(x: Any, *args: Any, **kwargs: Any) -> Any:
+        return vg(x, *args, **kwargs)[1]
+
+    return grad_f
+
+
+def value_and_grad(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
+    """(f(x), ∇f(x)) from the same passes."""
+    g, chunk = _check_engine(f, engine), _check_chunk(chunk)
+
+    @functools.wraps(f)
+    def value_and_grad_f(x: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        x = _as_input(x, "grad")
+        value, jac = _jacobian_passes(g, x, args, kwargs, chunk)
+        _scalar_output(value, "grad")
+        return _result(value), _result(jac.reshape(shape_of(x)))
+
+    return value_and_grad_f
+
+
+def jacobian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
+    """J[i..., j...] = ∂f(x)[i...]/∂x[j...], shape f(x).shape + x.shape."""
+    g, chunk = _check_engine(f, engine), _check_chunk(chunk)
+
+    @functools.wraps(f)
+    def jacobian_f(x: Any, *args: Any, **kwargs: Any) -> Any:
+        x = _as_input(x, "jacobian")
+        value, jac = _jacobian_passes(g, x, args, kwargs, chunk)
+        return _result(jac.reshape(shape_of(value) + shape_of(x)))
+
+    return jacobian_f
+
+
+def _check_direction(x: Any, v: Any, who: str) -> Any:
+    if not isinstance(v, Jet):
+        v = _as_input(v, who)
+    if shape_of(v) != shape_of(x):
+        raise ValueError(f"{who} needs v with the shape of x {shape_of(x)}, got {shape_of(v)}")
+    return v
+
+
+def jvp(f: Function, x: Any, v: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """(f(x), J(x)·v): the directional derivative of f along v, in one dual pass."""
+    g = _check_engine(f, "auto")
+    x = _as_input(x, "jvp")
+    v = _check_direction(x, v, "jvp")
+    tag = new_tag()
+    value, eps = _split(g(Dual._new(x, v, tag, 0), *args, **kwargs), tag, Dual, [()])
+    return _result(value), _result(eps)
+
+
+# -- second order --------------------------------------------------------------------------
+
+def second_derivative(f: Function, *, engine: str = "auto") -> Function:
+    """f''(x) for f: R -> R^m, exactly, from one hyper-dual pass (ε1 = ε2 = 1)."""
+    g = _check_engine(f, engine)
+
+    @functools.wraps(f)
+    def second_derivative_f(x: Any, *args: Any, **kwargs: Any) -> Any:
+        x = _as_input(x, "second_derivative")
+        if shape_of(x) != ():
+            raise TypeError(f"second_derivative needs a scalar x, got shape {shape_of(x)}; use dd.hessian")
+        tag = new_tag()
+        one = np.float64(1.0)
+        xh = HyperDual._new(x, one, one, np.float64(0.0), tag, 0)
+        parts = _split(g(xh, *args, **kwargs), tag, HyperDual, [(), (), ()])
+        return _result(parts[3])
+
+    return second_derivative_f
+
+
+def _hessian_passes(f: Function, x: Any, args: tuple, kwargs: dict, chunk: int | None
+                    ) -> tuple[Any, Any, Any]:
+    """f(x), ∇f(x) and ∇²f(x) (flattened to (n,), (n, n)) from upper-triangle blocks."""
+    shape = shape_of(x)
+    n = int(np.prod(shape, dtype=np.int64))
+    k = min(chunk or DEFAULT_CHUNK_SECOND, max(n, 1))
+    directional = k > 1
+    blocks = _blocks(n, k)
+    value = g = h = None
+    for bi, (i0, i1) in enumerate(blocks):
+        for (j0, j1) in blocks[bi:]:
+            tag = new_tag()
+            e1, e2 = _seed(shape, i0, i1, directional), _seed(shape, j0, j1, directional)
+            e12 = np.zeros(shape + ((i1 - i0, j1 - j0) if directional else ()))[()]
+            xh = HyperDual._new(x, e1, e2, e12, tag, int(directional))
+            trailing = [(i1 - i0,), (j1 - j0,), (i1 - i0, j1 - j0)] if directional else [(), (), ()]
+            value, eps1, _, eps12 = _split(f(xh, *args, **kwargs), tag, HyperDual, trailing)
+            _scalar_output(value, "hessian")
+            if h is None:
+                h, g = _alloc((n, n), eps12), _alloc((n,), eps1)
+            elif h.dtype != object and _holds_jets(eps12):
+                h, g = h.astype(object), g.astype(object)
+            if directional:
+                h[i0:i1, j0:j1] = eps12
+            else:
+                h[i0, j0] = eps12
+            if i0 == j0:
+                g[i0:i1] = eps1
+    if h is None:
+        value = f(x, *args, **kwargs)
+        _scalar_output(value, "hessian")
+        h, g = np.zeros((0, 0)), np.zeros(0)
+    upper = np.triu(h)
+    h = upper + np.triu(h, 1).T  # mirror: exactly symmetric
+    return value, g, h
+
+
+def hessian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
+    """∇²f(x) for scalar f, shape x.shape + x.shape, exactly symmetric.
+
+    Hyper-dual passes with ε1 = e_i, ε2 = e_j give ∂²f/∂x_i∂x_j in the ε1ε2 part;
+    only the upper triangle of blocks is evaluated and then mirrored.
+    """
+    vgh = value_grad_hessian(f, chunk=chunk, engine=engine)
+
+    @functools.wraps(f)
+    def hessian_f(x: Any, *args: Any, **kwargs: Any) -> Any:
+        return vgh(x, *args, **kwargs)[2]
+
+    return hessian_f
+
+
+def value_grad_hessian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
+    """(f(x), ∇f(x), ∇²f(x)) from the Hessian passes alone (the ε1 parts of the
+    diagonal blocks are the gradient)."""
+    g, chunk = _check_engine(f, engine), _check_chunk(chunk)
+
+    @functools.wraps(f)
+    def value_grad_hessian_f(x: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any, Any]:
+        x = _as_input(x, "hessian")
+        shape = shape_of(x)
+        value, gr, h = _hessian_passes(g, x, args, kwargs, chunk)
+        return _result(value), _result(gr.reshape(shape)), _result(h.reshape(shape + shape))
+
+    return value_grad_hessian_f
+
+
+def hvp(f: Function, x: Any, v: Any, *args: Any, chunk: int | None = None, **kwargs: Any) -> Any:
+    """H(x)·v for scalar f without forming H: hyper-dual passes with ε1 = v, ε2 = e_j
+    give (H·v)_j = vᵀ H e_j in the ε1ε2 part."""
+    g, chunk = _check_engine(f, "auto"), _check_chunk(chunk)
+    x = _as_input(x, "hvp")
+    v = _check_direction(x, v, "hvp")
+    shape = shape_of(x)
+    n = int(np.prod(shape, dtype=np.int64))
+    k = min(chunk or DEFAULT_CHUNK_FIRST, max(n, 1))
+    directional = k > 1
+    out = None
+    for j0, j1 in _blocks(n, k):
+        tag = new_tag()
+        e1 = (v[..., None] if isinstance(v, Jet) else np.asarray(v)[..., None]) if directional else v
+        e2 = _seed(shape, j0, j1, directional)
+        e12 = np.zeros(shape + ((1, j1 - j0) if directional else ()))[()]
+        xh = HyperDual._new(x, e1, e2, e12, tag, int(directional))
+        trailing = [(1,), (j1 - j0,), (1, j1 - j0)] if directional else [(), (), ()]
+        value, _, _, eps12 = _split(g(xh, *args, **kwargs), tag, HyperDual, trailing)
+        _scalar_output(value, "hvp")
+        if out is None:
+            out = _alloc((n,), eps12)
+        if directional:
+            out[j0:j1] = eps12[0]
+        else:
+            out[j0] = eps12
+    if out is None:
+        out = np.zeros(0)
+    return _result(out.reshape(shape))
