@@ -8,7 +8,7 @@ hyper-dual numbers.
 
 from __future__ import annotations
 
-from . import rules
+from . import numpy_api, rules
 from .dual import Dual
 from .functions import *  # noqa: F403 - dd.sin, dd.exp, ... generated from the rules table
 from .functions import FUNCTIONS, clip, where
@@ -29,7 +29,7 @@ from .transforms import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dual", "HyperDual", "DualConversionError", "rules",
+    "Dual", "HyperDual", "DualConversionError", "rules", "numpy_api",
     "derivative", "second_derivative", "grad", "jacobian", "hessian", "jvp", "hvp",
     "value_and_grad", "value_grad_hessian", "clip", "where", *FUNCTIONS,
 ]

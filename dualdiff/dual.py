@@ -53,7 +53,7 @@ class Dual(Jet):
     comparisons (``<``, ``==``, ...) compare ``.value`` only; ``float(d)`` raises.
     """
 
-    __slots__ = ("value", "eps", "tag", "ndir")
+    __slots__ = ("value", "eps", "tag", "ndir", "_owned")
 
     def __init__(self, value: Any, eps: Any = 0.0, *, tag: int = 0) -> None:
         value = _component(value, "value")
@@ -68,12 +68,12 @@ class Dual(Jet):
             raise ValueError(
                 f"Dual eps of shape {eshape} does not fit value of shape {vshape}: it must "
                 "have the value's shape, or that shape plus one trailing direction axis")
-        self.value, self.eps, self.tag, self.ndir = value, eps, int(tag), ndir
+        self.value, self.eps, self.tag, self.ndir, self._owned = value, eps, int(tag), ndir, False
 
     @classmethod
     def _new(cls, value: Any, eps: Any, tag: int, ndir: int) -> Dual:
         d = object.__new__(cls)
-        d.value, d.eps, d.tag, d.ndir = value, eps, tag, ndir
+        d.value, d.eps, d.tag, d.ndir, d._owned = value, eps, tag, ndir, False
         return d
 
     def __repr__(self) -> str:
@@ -119,3 +119,9 @@ class Dual(Jet):
 
     def _rebuild(self, parts: list[Any]) -> Dual:
         return Dual._new(parts[0], parts[1], self.tag, self.ndir)
+
+    def _set_parts(self, parts: list[Any]) -> None:
+        self.value, self.eps = parts
+
+    def _trailing(self) -> list[tuple[int, ...]]:
+        return [shape_of(self.eps)[-1:] if self.ndir else ()]

@@ -74,7 +74,7 @@ class HyperDual(Jet):
     ``.eps1 == f'(x)`` and ``.eps12 == f''(x)``.
     """
 
-    __slots__ = ("value", "eps1", "eps2", "eps12", "tag", "ndir")
+    __slots__ = ("value", "eps1", "eps2", "eps12", "tag", "ndir", "_owned")
 
     def __init__(self, value: Any, eps1: Any = 0.0, eps2: Any = 0.0, eps12: Any = 0.0,
                  *, tag: int = 0) -> None:
@@ -103,12 +103,12 @@ class HyperDual(Jet):
         except ValueError:
             raise ValueError(
                 f"HyperDual eps12 of shape {shape_of(eps12)} does not fit {vshape + dirs12}") from None
-        self.tag, self.ndir = int(tag), int(directional)
+        self.tag, self.ndir, self._owned = int(tag), int(directional), False
 
     @classmethod
     def _new(cls, value: Any, eps1: Any, eps2: Any, eps12: Any, tag: int, ndir: int) -> HyperDual:
         h = object.__new__(cls)
-        h.value, h.eps1, h.eps2, h.eps12, h.tag, h.ndir = value, eps1, eps2, eps12, tag, ndir
+        h.value, h.eps1, h.eps2, h.eps12, h.tag, h.ndir, h._owned = value, eps1, eps2, eps12, tag, ndir, False
         return h
 
     def __repr__(self) -> str:
@@ -185,3 +185,12 @@ class HyperDual(Jet):
 
     def _rebuild(self, parts: list[Any]) -> HyperDual:
         return HyperDual._new(*parts, self.tag, self.ndir)
+
+    def _set_parts(self, parts: list[Any]) -> None:
+        self.value, self.eps1, self.eps2, self.eps12 = parts
+
+    def _trailing(self) -> list[tuple[int, ...]]:
+        if not self.ndir:
+            return [(), (), ()]
+        k1, k2 = shape_of(self.eps1)[-1], shape_of(self.eps2)[-1]
+        return [(k1,), (k2,), (k1, k2)]

@@ -165,13 +165,26 @@ def expand(c: Any, ntrail: int) -> Any:
     return c[(Ellipsis,) + (None,) * ntrail]
 
 
+class _Mode:
+    """NaN-safe products on (the default) or off (a transform's fast first attempt)."""
+
+    nan_safe = True
+
+
+MODE = _Mode()
+
+
 def scale(c: Any, b: Any, ntrail: int) -> Any:
     """``c * b`` for a coefficient ``c`` (value-shaped) and partials ``b``.
 
     NaN-safe: where the partial ``b`` is 0, the product is 0 even if ``c`` is infinite
     (``sqrt'(0) * 0``), because a variable the value does not depend on contributes
     nothing.  This is what makes ``d/dy sqrt(x) = 0`` at ``x = 0`` instead of NaN.
+    Transforms first evaluate with the check off and re-evaluate a pass with it on
+    only if its partials came out NaN, so the check costs nothing in the common case.
     """
+    if not MODE.nan_safe:
+        return expand(c, ntrail) * b
     if isinstance(c, (float, np.floating)):
         if -np.inf < c < np.inf:  # finite
             return c * b
@@ -240,6 +253,20 @@ class Jet:
     def _rebuild(self, parts: list[Any]) -> Jet:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _set_parts(self, parts: list[Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _trailing(self) -> list[tuple[int, ...]]:  # pragma: no cover - abstract
+        """The direction-axis shape of each partial."""
+        raise NotImplementedError
+
+    def _constant(self, value: Any, copy: bool = False) -> Jet:
+        """``value`` as a jet of this kind and tag with zero partials (a constant to it)."""
+        shape = shape_of(value)
+        if copy and isinstance(value, np.ndarray):
+            value = value.copy()
+        return self._rebuild([value] + [np.zeros(shape + t)[()] for t in self._trailing()])
+
     # -- no conversion to plain numbers -------------------------------------------
     def __float__(self) -> float:
         raise DualConversionError(f"cannot convert {type(self).__name__} to float: {_CONVERSION_FIX}")
@@ -289,6 +316,37 @@ class Jet:
             else:
                 parts.append(comp[index])
         return self._rebuild(parts)
+
+    def __setitem__(self, index: Any, val: Any) -> None:
+        """Store ``val`` (a number, array or dual) into this dual array, derivatives too."""
+        if tag_of(val) > self.tag:
+            raise ValueError(
+                "cannot store a dual number of an inner differentiation into this array; "
+                "allocate the array from the inner function's own input (np.zeros_like(x))")
+        if not self.shape:
+            raise TypeError(f"a scalar {type(self).__name__} does not support item assignment")
+        if not getattr(self, "_owned", False):
+            # arrays of a jet made by an operation may be shared with other jets:
+            # copy once before the first write so no other jet changes
+            self._set_parts([c.copy() for c, _ in self._parts()])
+            self._owned = True
+        if isinstance(val, Jet) and val.tag == self.tag:
+            if type(val) is not type(self):
+                raise TypeError(f"cannot store a {type(val).__name__} into a {type(self).__name__} array")
+            source = [c for c, _ in val._parts()]
+        else:
+            const = val if isinstance(val, Jet) else as_constant(val)
+            if const is None:
+                raise TypeError(f"cannot store {type(val).__name__} into a dual array")
+            source = [const] + [0.0] * (len(self._parts()) - 1)
+        index = index if isinstance(index, tuple) else (index,)
+        index = tuple(value_of(i) for i in index)
+        has_ellipsis = any(i is Ellipsis for i in index)
+        for (comp, ntrail), v in zip(self._parts(), source, strict=True):
+            if has_ellipsis and ntrail:
+                comp[index + (slice(None),) * ntrail] = v
+            else:
+                comp[index] = v
 
     # -- comparisons: on the value only -------------------------------------------
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]

@@ -1,16 +1,36 @@
-"""numpy's protocols for dual numbers: ``__array_function__`` and ufunc methods.
+"""numpy's protocols for dual numbers: ``__array_function__``, ufunc methods, ndarray methods.
 
-Each supported numpy function is registered with :func:`implements`; anything else
-raises a ``TypeError`` naming the function, so numpy never silently converts a dual
-array to an object array and drops its derivative.
+A dual array is a structure of arrays: its value and each partial are ndarrays, the
+partials with trailing direction axes.  Three kinds of numpy function follow:
+
+* **linear maps** (sum, reshape, transpose, concatenate, take, diag, cumsum, diff, ...)
+  act on the value and on every partial alike (on the value axes; direction axes ride
+  along at the end);
+* **multilinear maps** (dot, matmul, inner, outer, tensordot, einsum) follow the product
+  rule, written once for all of them as einsum: with operands u, v,
+  d B(u, v) = B(du, v) + B(u, dv) and, for hyper-duals,
+  d₁₂ B = B(d₁₂u, v) + B(d₁u, d₂v) + B(d₂u, d₁v) + B(u, d₁₂v);
+* **matrix functions** (solve, inv, det) expand in the nilpotent part N of A = A₀ + N
+  (N² = 0 for duals, N³ = 0 for hyper-duals):
+  A⁻¹ = (I − P + P²) A₀⁻¹ with P = A₀⁻¹N, and det A = det A₀ · det(I + P) with
+  det(I + P) = 1 + tr P − tr(P²)/2 + (tr P)²/2.  These are exact for every kind of jet,
+  so no matrix derivative formula is written per kind.
+
+Every supported function is registered with :func:`implements`; anything else raises a
+``TypeError`` naming the function, so numpy never silently converts a dual array to an
+object array and drops its derivative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from . import functions
+from .jet import Jet, as_constant, shape_of, tag_of, value_of
 
 HANDLED: dict[Any, Callable[..., Any]] = {}
 
@@ -25,13 +45,13 @@ def implements(*numpy_functions: Any) -> Callable[[Callable[..., Any]], Callable
 
 
 def _name(func: Any) -> str:
-    module = getattr(func, "__module__", "numpy") or "numpy"
-    prefix = "np." + module.split("numpy.", 1)[1].split(".")[0] + "." if module.startswith(
-        "numpy.linalg") else "np."
+    module = getattr(func, "__module__", "") or ""
+    prefix = "np.linalg." if "linalg" in module else "np."
     return prefix + getattr(func, "__name__", str(func))
 
 
 def supported_names() -> list[str]:
+    """The numpy functions that accept dual arrays."""
     return sorted(_name(f) for f in HANDLED)
 
 
@@ -40,34 +60,700 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
     if impl is None:
         raise TypeError(
             f"{_name(func)} is not supported on dual numbers (it would drop the derivative). "
-            "Rewrite it with supported operations (element access, arithmetic, dualdiff or "
-            f"numpy ufuncs); supported numpy functions: {', '.join(supported_names()) or 'none'}")
+            "Rewrite it with supported operations; supported numpy functions: "
+            + ", ".join(supported_names()))
     return impl(*args, **kwargs)
 
 
+# -- helpers ------------------------------------------------------------------------------
+
+def _live(*xs: Any) -> Jet | None:
+    """The operand with the largest tag (the differentiation being propagated)."""
+    best = None
+    for x in xs:
+        if isinstance(x, Jet) and (best is None or x.tag > best.tag):
+            best = x
+    return best
+
+
+def _lift(x: Any, live: Jet) -> Jet:
+    """x as a jet of live's kind and tag (zero partials if it is a constant to it)."""
+    if isinstance(x, Jet) and x.tag == live.tag:
+        if type(x) is not type(live):
+            raise TypeError(f"cannot combine a {type(x).__name__} and a {type(live).__name__} of the same tag")
+        return x
+    if not isinstance(x, Jet):
+        c = as_constant(x)
+        if c is None:
+            raise TypeError(f"cannot combine a dual number with {type(x).__name__}")
+        x = c
+    return live._constant(x)
+
+
+def _no(kwargs: dict, who: str, **defaults: Any) -> None:
+    """Reject keyword arguments that dual arrays do not support (unless at their default)."""
+    for k, v in kwargs.items():
+        if k in defaults and (v is defaults[k] or (v is None and defaults[k] is None)):
+            continue
+        if k in defaults and isinstance(v, bool) and v == defaults[k]:
+            continue
+        raise TypeError(f"{who} on dual numbers does not support {k}={v!r}")
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(a, ndim)
+        out.append(a % ndim)
+    return tuple(out)
+
+
+def _map(a: Jet, fn: Callable[[Any, int], Any]) -> Jet:
+    """Apply a linear map to the value and every partial (fn(component, n_trailing))."""
+    return a._rebuild([fn(c, t) for c, t in a._parts()])
+
+
+def _map_many(xs: Sequence[Any], fn: Callable[[list[Any], int], Any]) -> Jet:
+    """Apply a linear map of several arrays componentwise (constants lifted)."""
+    live = _live(*xs)
+    lifted = [_lift(x, live) for x in xs]
+    parts = [x._parts() for x in lifted]
+    return live._rebuild([fn([p[i][0] for p in parts], parts[0][i][1]) for i in range(len(parts[0]))])
+
+
+def _arrays(seq: Sequence[Any]) -> list[Any]:
+    return [a if isinstance(a, Jet) else np.asarray(a) for a in seq]
+
+
+def _resolve_shape(shape: tuple[int, ...], newshape: Any) -> tuple[int, ...]:
+    newshape = (newshape,) if isinstance(newshape, (int, np.integer)) else tuple(newshape)
+    return np.empty(shape, dtype=np.bool_).reshape(newshape).shape
+
+
+# -- shape and structure -----------------------------------------------------------------
+
 @implements(np.shape)
 def _shape(a: Any) -> tuple[int, ...]:
-    return a.shape
+    return shape_of(a)
 
 
 @implements(np.ndim)
 def _ndim(a: Any) -> int:
-    return a.ndim
+    return len(shape_of(a))
 
 
 @implements(np.size)
 def _size(a: Any, axis: int | None = None) -> int:
-    return a.size if axis is None else a.shape[axis]
+    return int(np.prod(shape_of(a))) if axis is None else shape_of(a)[axis]
+
+
+@implements(np.reshape)
+def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None) -> Jet:
+    if order != "C":
+        raise TypeError("reshape of dual arrays supports order='C' only")
+    new = _resolve_shape(a.shape, shape if shape is not None else newshape)
+    nd = a.ndim
+    return _map(a, lambda c, t: np.reshape(c, new + shape_of(c)[nd:]))
+
+
+@implements(np.ravel)
+def ravel(a: Any, order: str = "C") -> Jet:
+    return reshape(a, (-1,), order)
+
+
+@implements(np.transpose)
+def transpose(a: Any, axes: Any = None) -> Jet:
+    nd = a.ndim
+    perm = tuple(reversed(range(nd))) if axes is None else _axes(axes, nd)
+    return _map(a, lambda c, t: np.transpose(c, perm + tuple(range(nd, nd + t))))
+
+
+@implements(np.swapaxes)
+def swapaxes(a: Any, axis1: int, axis2: int) -> Jet:
+    perm = list(range(a.ndim))
+    i, j = _axes((axis1, axis2), a.ndim)
+    perm[i], perm[j] = perm[j], perm[i]
+    return transpose(a, perm)
+
+
+@implements(np.moveaxis)
+def moveaxis(a: Any, source: Any, destination: Any) -> Jet:
+    nd = a.ndim
+    src, dst = _axes(source, nd), _axes(destination, nd)
+    order = [n for n in range(nd) if n not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return transpose(a, order)
+
+
+@implements(np.squeeze)
+def squeeze(a: Any, axis: Any = None) -> Jet:
+    shape = a.shape
+    axes = tuple(i for i, s in enumerate(shape) if s == 1) if axis is None else _axes(axis, a.ndim)
+    return reshape(a, tuple(s for i, s in enumerate(shape) if i not in axes))
+
+
+@implements(np.expand_dims)
+def expand_dims(a: Any, axis: Any) -> Jet:
+    shape = list(a.shape)
+    for ax in sorted(_axes(axis, a.ndim + len(axis) if isinstance(axis, (tuple, list)) else a.ndim + 1)):
+        shape.insert(ax, 1)
+    return reshape(a, tuple(shape))
+
+
+@implements(np.atleast_1d)
+def atleast_1d(*arys: Any) -> Any:
+    out = [reshape(a, (1,)) if isinstance(a, Jet) and a.ndim == 0 else np.atleast_1d(a) for a in arys]
+    return out[0] if len(out) == 1 else out
+
+
+@implements(np.atleast_2d)
+def atleast_2d(*arys: Any) -> Any:
+    out = [reshape(a, (1,) * (2 - a.ndim) + a.shape) if isinstance(a, Jet) and a.ndim < 2
+           else np.atleast_2d(a) for a in arys]
+    return out[0] if len(out) == 1 else out
+
+
+@implements(np.broadcast_to)
+def broadcast_to(a: Any, shape: Any, subok: bool = False) -> Jet:
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    nd = a.ndim
+    return _map(a, lambda c, t: np.array(np.broadcast_to(c, shape + shape_of(c)[nd:])))
+
+
+@implements(np.copy)
+def copy(a: Any, order: str = "K", subok: bool = False) -> Jet:
+    return _owned(_map(a, lambda c, t: c.copy() if isinstance(c, (np.ndarray, Jet)) else c))
+
+
+def _owned(a: Jet) -> Jet:
+    a._owned = True
+    return a
+
+
+@implements(np.zeros_like, np.empty_like)
+def zeros_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None) -> Any:
+    if not isinstance(a, Jet) or (dtype is not None and dtype is not object and np.dtype(dtype) != np.float64):
+        return np.zeros(shape_of(a) if shape is None else shape, dtype=dtype)
+    value = np.zeros(a.shape if shape is None else shape)
+    if isinstance(a.value, Jet):  # nested: the value is itself a jet of an older tag
+        value = zeros_like(a.value, shape=shape)
+    return _owned(a._constant(value, copy=True))
+
+
+@implements(np.ones_like)
+def ones_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None) -> Any:
+    return full_like(a, 1.0, dtype=dtype, shape=shape)
+
+
+@implements(np.full_like)
+def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+              shape: Any = None) -> Any:
+    z = zeros_like(a, dtype=dtype, shape=shape)
+    if isinstance(z, Jet):
+        z[...] = fill_value
+        return z
+    z[...] = fill_value
+    return z
+
+
+# -- joining --------------------------------------------------------------------------
+
+@implements(np.concatenate)
+def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: Any = None, dtype: Any = None,
+                casting: str = "same_kind") -> Jet:
+    _no({"out": out, "dtype": dtype}, "np.concatenate", out=None, dtype=None)
+    arrays = _arrays(arrays)
+    if axis is None:
+        arrays = [ravel(a) if isinstance(a, Jet) else np.ravel(a) for a in arrays]
+        axis = 0
+    nd = len(shape_of(arrays[0]))
+    (ax,) = _axes(axis, nd)
+    return _map_many(arrays, lambda cs, t: np.concatenate(cs, axis=ax))
+
+
+@implements(np.stack)
+def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, dtype: Any = None, casting: str = "same_kind") -> Jet:
+    _no({"out": out, "dtype": dtype}, "np.stack", out=None, dtype=None)
+    arrays = _arrays(arrays)
+    nd = len(shape_of(arrays[0]))
+    (ax,) = _axes(axis, nd + 1)
+    expanded = [expand_dims(a, ax) if isinstance(a, Jet) else np.expand_dims(a, ax) for a in arrays]
+    return concatenate(expanded, axis=ax)
+
+
+@implements(np.vstack, np.row_stack) if hasattr(np, "row_stack") else implements(np.vstack)
+def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Jet:
+    return concatenate([atleast_2d(a) for a in _arrays(tup)], axis=0)
+
+
+@implements(np.hstack)
+def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Jet:
+    arrs = [atleast_1d(a) for a in _arrays(tup)]
+    return concatenate(arrs, axis=0 if len(shape_of(arrs[0])) == 1 else 1)
+
+
+# -- selection ------------------------------------------------------------------------------
+
+@implements(np.take)
+def take(a: Any, indices: Any, axis: int | None = None, out: Any = None, mode: str = "raise") -> Any:
+    _no({"out": out, "mode": mode}, "np.take", out=None, mode="raise")
+    if not isinstance(a, Jet):
+        return np.take(a, value_of(indices), axis=axis)
+    if axis is None:
+        a, axis = ravel(a), 0
+    (ax,) = _axes(axis, a.ndim)
+    idx = np.asarray(value_of(indices))
+    return _map(a, lambda c, t: np.take(c, idx, axis=ax))
+
+
+@implements(np.where)
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    if x is None and y is None:
+        return np.where(value_of(condition))
+    return functions.where(condition, x, y)
+
+
+@implements(np.clip)
+def clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kwargs: Any) -> Any:
+    _no({"out": out, **kwargs}, "np.clip", out=None)
+    return functions.clip(a, kwargs.get("min", a_min), kwargs.get("max", a_max))
+
+
+@implements(np.diag)
+def diag(v: Any, k: int = 0) -> Jet:
+    if v.ndim == 2:
+        return diagonal(v, offset=k)
+    if v.ndim != 1:
+        raise ValueError("np.diag needs a 1-d or 2-d input")
+    n = v.shape[0] + abs(k)
+    rows = np.arange(v.shape[0]) + max(-k, 0)
+    cols = np.arange(v.shape[0]) + max(k, 0)
+
+    def build(c: Any, t: int) -> Any:
+        out = zeros_like(c[0:1], shape=(n, n) + shape_of(c)[1:]) if isinstance(c, Jet) else np.zeros((n, n) + shape_of(c)[1:])
+        out[rows, cols] = c
+        return out
+
+    return _map(v, build)
+
+
+@implements(np.diagonal)
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Jet:
+    i, j = _axes((axis1, axis2), a.ndim)
+    nd = a.ndim
+
+    def diag_of(c: Any, t: int) -> Any:
+        d = np.diagonal(c, offset=offset, axis1=i, axis2=j)  # diagonal axis goes last
+        return np.moveaxis(d, -1, nd - 2) if t else d
+
+    return _map(a, diag_of)
+
+
+@implements(np.trace)
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Jet:
+    _no({"dtype": dtype, "out": out}, "np.trace", dtype=None, out=None)
+    return sum_(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+def _reduce_selected(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Jet:
+    """max/min: the derivative flows through the selected element (the first at ties)."""
+    if axis is None:
+        a, axis = ravel(a), 0
+    (ax,) = _axes(axis, a.ndim)
+    idx = np.expand_dims(pick(value_of(a.value), axis=ax), ax)
+    nd = a.ndim
+
+    def select(c: Any, t: int) -> Any:
+        ix = idx.reshape(idx.shape + (1,) * t)
+        r = np.take_along_axis(c, np.broadcast_to(ix, idx.shape[:nd] + shape_of(c)[nd:]), axis=ax)
+        return r if keepdims else np.squeeze(r, axis=ax)
+
+    return _map(a, select)
+
+
+@implements(np.max, np.amax)
+def max_(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Jet:
+    _no({"out": out, **kwargs}, "np.max", out=None)
+    return _reduce_selected(a, axis, keepdims, np.argmax)
+
+
+@implements(np.min, np.amin)
+def min_(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Jet:
+    _no({"out": out, **kwargs}, "np.min", out=None)
+    return _reduce_selected(a, axis, keepdims, np.argmin)
+
+
+def _value_function(np_func: Any) -> Callable[..., Any]:
+    def impl(*args: Any, **kwargs: Any) -> Any:
+        return np_func(*(value_of(a) for a in args), **{k: value_of(v) for k, v in kwargs.items()})
+    return impl
+
+
+for _f in (np.argmax, np.argmin, np.argsort, np.allclose, np.isclose, np.array_equal, np.nonzero,
+           np.count_nonzero, np.sign, np.isnan, np.isfinite, np.isinf, np.any, np.all, np.searchsorted):
+    implements(_f)(_value_function(_f))
+
+
+# -- reductions and scans -----------------------------------------------------------------
+
+@implements(np.sum)
+def sum_(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+         **kwargs: Any) -> Jet:
+    _no({"dtype": dtype, "out": out, **kwargs}, "np.sum", dtype=None, out=None)
+    axes = _axes(axis, a.ndim)
+    return _map(a, lambda c, t: np.sum(c, axis=axes, keepdims=keepdims))
+
+
+@implements(np.mean)
+def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+         **kwargs: Any) -> Jet:
+    _no({"dtype": dtype, "out": out, **kwargs}, "np.mean", dtype=None, out=None)
+    axes = _axes(axis, a.ndim)
+    count = int(np.prod([a.shape[i] for i in axes]))
+    return sum_(a, axis=axes, keepdims=keepdims) * (1.0 / count)
+
+
+@implements(np.prod)
+def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+         **kwargs: Any) -> Jet:
+    """A running product with the multiply rule (exact at zeros, no division)."""
+    _no({"dtype": dtype, "out": out, **kwargs}, "np.prod", dtype=None, out=None)
+    if axis is None:
+        result = _running_product(ravel(a))
+        return reshape(result, (1,) * a.ndim) if keepdims else result
+    (ax,) = _axes(axis, a.ndim)
+    result = _running_product(moveaxis(a, ax, 0))
+    return expand_dims(result, ax) if keepdims else result
+
+
+def _running_product(a: Jet) -> Any:
+    if a.shape[0] == 0:
+        return a[0:0].sum(axis=0) + 1.0
+    result = a[0]
+    for i in range(1, a.shape[0]):
+        result = result * a[i]
+    return result
+
+
+@implements(np.cumsum)
+def cumsum(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Jet:
+    _no({"dtype": dtype, "out": out}, "np.cumsum", dtype=None, out=None)
+    if axis is None:
+        a, axis = ravel(a), 0
+    (ax,) = _axes(axis, a.ndim)
+    return _map(a, lambda c, t: np.cumsum(c, axis=ax))
+
+
+@implements(np.diff)
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append: Any = np._NoValue) -> Jet:
+    if prepend is not np._NoValue or append is not np._NoValue:
+        raise TypeError("np.diff on dual numbers does not support prepend/append; use np.concatenate first")
+    (ax,) = _axes(axis, a.ndim)
+    return _map(a, lambda c, t: np.diff(c, n=n, axis=ax))
+
+
+# -- multilinear maps: one product rule, as einsum --------------------------------------
+
+def _parse_einsum(spec: str, shapes: Sequence[tuple[int, ...]]) -> tuple[list[str], str]:
+    """Explicit input/output index strings (ellipses spelled out with spare letters)."""
+    spec = spec.replace(" ", "")
+    inputs, _, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum spec {spec!r} names {len(terms)} operands, got {len(shapes)}")
+    used = set(spec) - set(",->.")
+    spare = [ch for ch in string.ascii_letters if ch not in used]
+    ell_len = max((len(s) - len(t.replace("...", "")) for t, s in zip(terms, shapes, strict=True) if "..." in t),
+                  default=0)
+    ell = "".join(spare[:ell_len])
+    terms = [t.replace("...", ell[ell_len - (len(s) - len(t.replace("...", ""))):]) if "..." in t else t
+             for t, s in zip(terms, shapes, strict=True)]
+    if "->" not in spec:
+        counts = {ch: "".join(terms).count(ch) for ch in set("".join(terms))}
+        output = ell + "".join(sorted(ch for ch, n in counts.items() if n == 1 and ch not in ell))
+    else:
+        output = output.replace("...", ell)
+    return terms, output
+
+
+def _multilinear(terms: list[str], output: str, operands: Sequence[Any]) -> Any:
+    """einsum(terms -> output) of the operands, differentiated by the product rule."""
+    live = _live(*operands)
+    if live is None:
+        return np.einsum(",".join(terms) + "->" + output, *operands)
+    ops = [_lift(o, live) if isinstance(o, Jet) else as_constant(o) for o in operands]
+    used = set("".join(terms))
+    letters = [ch for ch in string.ascii_letters if ch not in used]
+    d1, d2 = letters[0], letters[1]
+
+    def ein(specs: list[tuple[Any, str]], out: str) -> Any:
+        return np.einsum(",".join(s for _, s in specs) + "->" + out, *(a for a, _ in specs), optimize=len(specs) > 2)
+
+    def values() -> list[tuple[Any, str]]:
+        return [((o.value if tag_of(o) == live.tag else o), t) for o, t in zip(ops, terms, strict=True)]
+
+    jets = [i for i, o in enumerate(ops) if tag_of(o) == live.tag]
+    value = ein(values(), output)
+    parts = live._parts()
+    if len(parts) == 2:  # Dual: one partial
+        nd = live.ndir
+        suffix = d1 if nd else ""
+        eps = None
+        for i in jets:
+            specs = values()
+            specs[i] = (ops[i].eps, terms[i] + suffix)
+            term = ein(specs, output + suffix)
+            eps = term if eps is None else eps + term
+        return type(live)._new(value, eps, live.tag, nd)
+    nd = live.ndir  # HyperDual: eps1 (d1), eps2 (d2), eps12 (d1 d2)
+    s1, s2 = (d1, d2) if nd else ("", "")
+    e1 = e2 = e12 = None
+    for i in jets:
+        for attr, suffix in (("eps1", s1), ("eps2", s2), ("eps12", s1 + s2)):
+            specs = values()
+            specs[i] = (getattr(ops[i], attr), terms[i] + suffix)
+            term = ein(specs, output + suffix)
+            if attr == "eps1":
+                e1 = term if e1 is None else e1 + term
+            elif attr == "eps2":
+                e2 = term if e2 is None else e2 + term
+            else:
+                e12 = term if e12 is None else e12 + term
+        for j in jets:
+            if j != i:
+                specs = values()
+                specs[i] = (ops[i].eps1, terms[i] + s1)
+                specs[j] = (ops[j].eps2, terms[j] + s2)
+                e12 = e12 + ein(specs, output + s1 + s2)
+    return type(live)._new(value, e1, e2, e12, live.tag, nd)
+
+
+@implements(np.einsum)
+def einsum(subscripts: str, *operands: Any, out: Any = None, optimize: Any = False, **kwargs: Any) -> Any:
+    _no({"out": out, **kwargs}, "np.einsum", out=None)
+    if not isinstance(subscripts, str):
+        raise TypeError("np.einsum on dual numbers needs the subscripts-string form")
+    terms, output = _parse_einsum(subscripts, [shape_of(o) for o in operands])
+    return _multilinear(terms, output, operands)
+
+
+def _letters(n: int, start: int = 0) -> str:
+    return string.ascii_lowercase[start:start + n]
+
+
+@implements(np.dot)
+def dot(a: Any, b: Any, out: Any = None) -> Any:
+    _no({"out": out}, "np.dot", out=None)
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if na == 0 or nb == 0:
+        return a * b
+    ta = _letters(na)
+    if nb == 1:
+        tb = ta[-1]
+    else:
+        tb = _letters(nb - 2, na) + ta[-1] + _letters(1, na + nb)
+    return _multilinear([ta, tb], ta[:-1] + tb.replace(ta[-1], ""), [a, b])
+
+
+@implements(np.matmul)
+def matmul(a: Any, b: Any, out: Any = None, **kwargs: Any) -> Any:
+    _no({"out": out, **kwargs}, "np.matmul", out=None)
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if na == 0 or nb == 0:
+        raise ValueError("matmul: input operand does not have enough dimensions")
+    ta = "...ij" if na >= 2 else "j"
+    tb = "...jk" if nb >= 2 else "j"
+    out_t = ("...i" if na >= 2 else "...") + ("k" if nb >= 2 else "")
+    if na < 2 and nb < 2:
+        out_t = ""
+    terms, output = _parse_einsum(f"{ta},{tb}->{out_t}", [shape_of(a), shape_of(b)])
+    return _multilinear(terms, output, [a, b])
+
+
+@implements(np.inner)
+def inner(a: Any, b: Any) -> Any:
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if na == 0 or nb == 0:
+        return a * b
+    ta, tb = _letters(na - 1) + "z", _letters(nb - 1, na) + "z"
+    return _multilinear([ta, tb], ta[:-1] + tb[:-1], [a, b])
+
+
+@implements(np.outer)
+def outer(a: Any, b: Any, out: Any = None) -> Any:
+    _no({"out": out}, "np.outer", out=None)
+    a = ravel(a) if isinstance(a, Jet) else np.ravel(a)
+    b = ravel(b) if isinstance(b, Jet) else np.ravel(b)
+    return _multilinear(["i", "j"], "ij", [a, b])
+
+
+@implements(np.tensordot)
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if isinstance(axes, (int, np.integer)):
+        ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+    ax_a, ax_b = [x % na for x in ax_a], [x % nb for x in ax_b]
+    ta = list(_letters(na))
+    tb = list(_letters(nb, na))
+    for i, j in zip(ax_a, ax_b, strict=True):
+        tb[j] = ta[i]
+    out = [ch for i, ch in enumerate(ta) if i not in ax_a] + [ch for j, ch in enumerate(tb) if j not in ax_b]
+    return _multilinear(["".join(ta), "".join(tb)], "".join(out), [a, b])
+
+
+@implements(np.vdot)
+def vdot(a: Any, b: Any) -> Any:
+    return dot(ravel(a) if isinstance(a, Jet) else np.ravel(a), ravel(b) if isinstance(b, Jet) else np.ravel(b))
+
+
+# -- matrix functions: expansion in the nilpotent part ----------------------------------
+
+def _nilpotent(a: Jet) -> Jet:
+    """a - value(a): the same jet with a zero value part."""
+    return a._rebuild([np.zeros(shape_of(a.value)) if not isinstance(a.value, Jet) else a.value * 0.0]
+                      + [c for c, _ in a._parts()[1:]])
+
+
+def _solve_plain(a0: Any, b: Any, nrows: int) -> Any:
+    """A0^-1 b for a plain or (nested) jet b whose first axis has the rows."""
+    if isinstance(b, Jet):
+        return _map(b, lambda c, t: _solve_plain(a0, c, nrows))
+    flat = np.reshape(b, (nrows, -1))
+    return np.linalg.solve(a0, flat).reshape(shape_of(b))
+
+
+def _matrix_only(a: Any, who: str) -> None:
+    if len(shape_of(a)) != 2 or shape_of(a)[0] != shape_of(a)[1]:
+        raise TypeError(f"{who} on dual numbers supports one square 2-d matrix (no stacks of matrices)")
+
+
+@implements(np.linalg.solve)
+def solve(a: Any, b: Any) -> Any:
+    """x = A⁻¹b for dual A and/or b: with A = A₀ + N, x = (I − SN + SNSN)·S b, S = A₀⁻¹."""
+    _matrix_only(a, "np.linalg.solve")
+    n = shape_of(a)[0]
+    live = _live(a, b)
+    if live is None:
+        return np.linalg.solve(a, b)
+    if isinstance(a, Jet) and isinstance(a.value, Jet) or (isinstance(a, Jet) and a.tag != live.tag):
+        return matmul(inv(a), b)  # nested transforms: A carries an outer derivative
+    a0 = a.value if isinstance(a, Jet) else a
+    y = _solve_plain(a0, b, n)
+    if not isinstance(a, Jet):
+        return y
+    nil = _nilpotent(a)
+    correction = _solve_plain(a0, matmul(nil, y), n)
+    second = _solve_plain(a0, matmul(nil, correction), n)
+    return y - correction + second
+
+
+@implements(np.linalg.inv)
+def inv(a: Any) -> Any:
+    """A⁻¹ = (I − P + P²)·A₀⁻¹ with P = A₀⁻¹N (exact for N² = 0 or N³ = 0)."""
+    _matrix_only(a, "np.linalg.inv")
+    x0 = np.linalg.inv(a.value)
+    p = matmul(x0, _nilpotent(a))
+    eye_minus = (p * -1.0) + matmul(p, p)
+    return matmul(eye_minus, x0) + x0
+
+
+@implements(np.linalg.det)
+def det(a: Any) -> Any:
+    """det A = det A₀ · (1 + tr P − tr(P²)/2 + (tr P)²/2), P = A₀⁻¹N."""
+    _matrix_only(a, "np.linalg.det")
+    x0 = inv(a.value) if isinstance(a.value, Jet) else np.linalg.inv(a.value)
+    p = matmul(x0, _nilpotent(a))
+    t1 = trace(p)
+    return np.linalg.det(a.value) * (1.0 + t1 - 0.5 * trace(matmul(p, p)) + 0.5 * t1 * t1)
+
+
+@implements(np.linalg.norm)
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """Vector norms (2, 1, inf, -inf, p) and the Frobenius matrix norm, from dual operations.
+
+    At x = 0 the 2-norm has derivative 0 (the abs'(0) = 0 convention)."""
+    nd = x.ndim
+    matrix = (axis is None and nd == 2) or (isinstance(axis, (tuple, list)) and len(axis) == 2)
+    if matrix:
+        if ord not in (None, "fro"):
+            raise TypeError(f"np.linalg.norm(ord={ord!r}) of a dual matrix is not supported; use 'fro'")
+        return functions.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
+    if axis is None and nd != 1:
+        x, axis = ravel(x), 0
+    if ord is None or ord == 2:
+        return functions.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
+    if ord == 1:
+        return sum_(functions.abs(x), axis=axis, keepdims=keepdims)
+    if ord == np.inf:
+        return max_(functions.abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return min_(functions.abs(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, (int, float)) and ord > 0:
+        return sum_(functions.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    raise TypeError(f"np.linalg.norm(ord={ord!r}) is not supported on dual numbers")
+
+
+# -- ufuncs other than the elementwise rules -------------------------------------------------
+
+_REDUCE = {np.add: sum_, np.multiply: prod, np.maximum: max_, np.minimum: min_}
 
 
 def ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    if method == "reduce" and ufunc in _REDUCE:
+        return _REDUCE[ufunc](*inputs, **{k: v for k, v in kwargs.items() if k in ("axis", "keepdims")})
+    if method == "accumulate" and ufunc is np.add:
+        return cumsum(inputs[0], axis=kwargs.get("axis", 0))
     raise TypeError(
         f"np.{ufunc.__name__}.{method} is not supported on dual numbers; use np.sum / "
-        "np.prod / np.cumsum or an explicit loop")
+        "np.prod / np.cumsum / np.max or an explicit loop")
 
 
 def ufunc_call(ufunc: np.ufunc, inputs: tuple) -> Any:
+    if ufunc is np.matmul:
+        return matmul(*inputs)
+    from . import rules
+
     raise TypeError(
         f"np.{ufunc.__name__} is not differentiable in dualdiff (no rule in dualdiff.rules); "
-        "supported ufuncs: " + ", ".join(sorted(
-            u.__name__ for u in __import__("dualdiff.rules").rules.RULE_BY_UFUNC)))
+        "supported ufuncs: " + ", ".join(sorted(u.__name__ for u in rules.RULE_BY_UFUNC)))
+
+
+# -- ndarray-style methods and attributes on dual numbers ----------------------------------
+
+def _method(np_func: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Jet, *args: Any, **kwargs: Any) -> Any:
+        return np_func(self, *args, **kwargs)
+    method.__name__ = np_func.__name__
+    method.__doc__ = f"Same as ``np.{np_func.__name__}(self, ...)``."
+    return method
+
+
+def _reshape_method(self: Jet, *shape: Any, order: str = "C") -> Jet:
+    return reshape(self, shape[0] if len(shape) == 1 else shape, order)
+
+
+def _transpose_method(self: Jet, *axes: Any) -> Jet:
+    return transpose(self, None if not axes else axes[0] if len(axes) == 1 else axes)
+
+
+for _name_, _fn in {"sum": sum_, "mean": mean, "prod": prod, "cumsum": cumsum, "dot": dot,
+                    "ravel": ravel, "squeeze": squeeze,
+                    "swapaxes": swapaxes, "diagonal": diagonal, "trace": trace, "max": max_, "min": min_,
+                    "take": take, "clip": clip, "copy": copy}.items():
+    setattr(Jet, _name_, _method(_fn))
+Jet.flatten = lambda self: copy(ravel(self))  # type: ignore[attr-defined]
+Jet.reshape = _reshape_method  # type: ignore[attr-defined]
+Jet.transpose = _transpose_method  # type: ignore[attr-defined]
+Jet.T = property(lambda self: transpose(self))  # type: ignore[attr-defined]
+Jet.__matmul__ = lambda self, other: matmul(self, other)  # type: ignore[attr-defined]
+Jet.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[attr-defined]

@@ -121,10 +121,10 @@ def _zero_if(coef: Any, term: Any) -> Any:
     """
     if not (_is_plain(coef) and _is_plain(term)):
         return coef * term
-    if np.ndim(coef) or np.ndim(term):
+    if isinstance(coef, np.ndarray) and coef.ndim:
         with np.errstate(invalid="ignore"):
-            return np.where(np.asarray(coef) == 0, 0.0, coef * term)
-    return np.float64(0.0) if coef == 0 else coef * term
+            return np.where(coef == 0, 0.0, coef * term)
+    return coef * term if coef != 0 else np.zeros_like(term)[()]
 
 
 def _pow_dx(x: Any, y: Any, z: Any) -> Any:

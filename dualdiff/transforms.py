@@ -36,14 +36,28 @@ import numpy as np
 
 from .dual import Dual
 from .hyperdual import HyperDual
-from .jet import Jet, as_constant, new_tag, shape_of, to_object_array
+from .jet import MODE, Jet, as_constant, new_tag, shape_of, to_object_array
 
 Function = Callable[..., Any]
 ENGINES = ("auto", "python", "numba")
 
-# default seed directions per pass, chosen by benchmarks/bench_chunk.py (see docs)
-DEFAULT_CHUNK_FIRST = 32
-DEFAULT_CHUNK_SECOND = 8
+# Default seed directions per pass.  Every numpy intermediate of f carries its value
+# size times the number of directions (k for duals, k1·k2 for hyper-duals), so the
+# default keeps an n-vector intermediate under a fixed budget of floats.  Measured on
+# vectorised Rosenbrock (benchmarks/bench_numpy.py): one pass is fastest for gradients
+# while it fits; Hessian blocks near sqrt(budget / n) beat both smaller blocks (more
+# passes) and one n x n block (cache misses, twice the work of the upper triangle).
+FIRST_ORDER_BUDGET = 1 << 18   # 2 MiB of float64 per n-vector intermediate
+SECOND_ORDER_BUDGET = 1 << 17  # 1 MiB
+
+
+def default_chunk(n: int, order: int) -> int:
+    """Seed directions per pass for an input of n elements (order 1: Jacobian columns,
+    order 2: the side of a Hessian block)."""
+    n = max(n, 1)
+    if order == 1:
+        return min(n, max(8, FIRST_ORDER_BUDGET // n))
+    return min(n, max(2, int((SECOND_ORDER_BUDGET / n) ** 0.5)))
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -112,6 +126,31 @@ def _seed(shape: tuple[int, ...], j0: int, j1: int, directional: bool) -> Any:
     e = np.zeros(n)
     e[j0] = 1.0
     return e.reshape(shape)[()] if shape else np.float64(1.0)
+
+
+def _evaluate(f: Function, seeded: Callable[[int], Jet], args: tuple, kwargs: dict, kind: type,
+              trailing: list[tuple[int, ...]]) -> list[Any]:
+    """Run one pass: fast products first, NaN-safe products only if partials came out NaN."""
+    previous = MODE.nan_safe
+    MODE.nan_safe = False
+    try:
+        with np.errstate(invalid="ignore"):  # an inf·0 here is redone NaN-safely below
+            tag = new_tag()
+            parts = _split(f(seeded(tag), *args, **kwargs), tag, kind, trailing)
+    finally:
+        MODE.nan_safe = previous
+    if any(_has_nan(p) for p in parts[1:]):
+        tag = new_tag()
+        parts = _split(f(seeded(tag), *args, **kwargs), tag, kind, trailing)
+    return parts
+
+
+def _has_nan(a: Any) -> bool:
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        return bool(np.isnan(a).any())
+    if isinstance(a, (float, np.floating)):
+        return a != a
+    return False
 
 
 # -- outputs -------------------------------------------------------------------------------
@@ -193,14 +232,14 @@ def _jacobian_passes(f: Function, x: Any, args: tuple, kwargs: dict, chunk: int 
     """f(x) and its Jacobian with columns flattened: shape f(x).shape + (x.size,)."""
     shape = shape_of(x)
     n = int(np.prod(shape, dtype=np.int64))
-    k = min(chunk or DEFAULT_CHUNK_FIRST, max(n, 1))
+    k = min(chunk or default_chunk(n, 1), max(n, 1))
     directional = k > 1
     value = jac = None
     for j0, j1 in _blocks(n, k):
-        tag = new_tag()
-        xd = Dual._new(x, _seed(shape, j0, j1, directional), tag, int(directional))
+        seed = _seed(shape, j0, j1, directional)
         trailing = [(j1 - j0,)] if directional else [()]
-        value, eps = _split(f(xd, *args, **kwargs), tag, Dual, trailing)
+        value, eps = _evaluate(f, lambda tag: Dual._new(x, seed, tag, int(directional)), args, kwargs,
+                               Dual, trailing)
         if jac is None:
             jac = _alloc(shape_of(value) + (n,), eps)
         elif jac.dtype != object and _holds_jets(eps):
@@ -229,8 +268,8 @@ def derivative(f: Function, *, engine: str = "auto") -> Function:
             raise TypeError(
                 f"derivative needs a scalar x, got shape {shape_of(x)}; use dd.jacobian, "
                 "or dd.jvp(f, x, np.ones_like(x)) for an elementwise function")
-        tag = new_tag()
-        _, eps = _split(g(Dual._new(x, np.float64(1.0), tag, 0), *args, **kwargs), tag, Dual, [()])
+        one = np.float64(1.0)
+        _, eps = _evaluate(g, lambda tag: Dual._new(x, one, tag, 0), args, kwargs, Dual, [()])
         return _result(eps)
 
     return derivative_f
@@ -287,8 +326,7 @@ def jvp(f: Function, x: Any, v: Any, *args: Any, **kwargs: Any) -> tuple[Any, An
     g = _check_engine(f, "auto")
     x = _as_input(x, "jvp")
     v = _check_direction(x, v, "jvp")
-    tag = new_tag()
-    value, eps = _split(g(Dual._new(x, v, tag, 0), *args, **kwargs), tag, Dual, [()])
+    value, eps = _evaluate(g, lambda tag: Dual._new(x, v, tag, 0), args, kwargs, Dual, [()])
     return _result(value), _result(eps)
 
 
@@ -303,10 +341,9 @@ def second_derivative(f: Function, *, engine: str = "auto") -> Function:
         x = _as_input(x, "second_derivative")
         if shape_of(x) != ():
             raise TypeError(f"second_derivative needs a scalar x, got shape {shape_of(x)}; use dd.hessian")
-        tag = new_tag()
-        one = np.float64(1.0)
-        xh = HyperDual._new(x, one, one, np.float64(0.0), tag, 0)
-        parts = _split(g(xh, *args, **kwargs), tag, HyperDual, [(), (), ()])
+        one, zero = np.float64(1.0), np.float64(0.0)
+        parts = _evaluate(g, lambda tag: HyperDual._new(x, one, one, zero, tag, 0), args, kwargs,
+                          HyperDual, [(), (), ()])
         return _result(parts[3])
 
     return second_derivative_f
@@ -317,18 +354,18 @@ def _hessian_passes(f: Function, x: Any, args: tuple, kwargs: dict, chunk: int |
     """f(x), ∇f(x) and ∇²f(x) (flattened to (n,), (n, n)) from upper-triangle blocks."""
     shape = shape_of(x)
     n = int(np.prod(shape, dtype=np.int64))
-    k = min(chunk or DEFAULT_CHUNK_SECOND, max(n, 1))
+    k = min(chunk or default_chunk(n, 2), max(n, 1))
     directional = k > 1
     blocks = _blocks(n, k)
     value = g = h = None
     for bi, (i0, i1) in enumerate(blocks):
         for (j0, j1) in blocks[bi:]:
-            tag = new_tag()
             e1, e2 = _seed(shape, i0, i1, directional), _seed(shape, j0, j1, directional)
             e12 = np.zeros(shape + ((i1 - i0, j1 - j0) if directional else ()))[()]
-            xh = HyperDual._new(x, e1, e2, e12, tag, int(directional))
             trailing = [(i1 - i0,), (j1 - j0,), (i1 - i0, j1 - j0)] if directional else [(), (), ()]
-            value, eps1, _, eps12 = _split(f(xh, *args, **kwargs), tag, HyperDual, trailing)
+            value, eps1, _, eps12 = _evaluate(
+                f, lambda tag: HyperDual._new(x, e1, e2, e12, tag, int(directional)), args, kwargs,
+                HyperDual, trailing)
             _scalar_output(value, "hessian")
             if h is None:
                 h, g = _alloc((n, n), eps12), _alloc((n,), eps1)
@@ -387,17 +424,17 @@ def hvp(f: Function, x: Any, v: Any, *args: Any, chunk: int | None = None, **kwa
     v = _check_direction(x, v, "hvp")
     shape = shape_of(x)
     n = int(np.prod(shape, dtype=np.int64))
-    k = min(chunk or DEFAULT_CHUNK_FIRST, max(n, 1))
+    k = min(chunk or default_chunk(n, 1), max(n, 1))
     directional = k > 1
     out = None
     for j0, j1 in _blocks(n, k):
-        tag = new_tag()
         e1 = (v[..., None] if isinstance(v, Jet) else np.asarray(v)[..., None]) if directional else v
         e2 = _seed(shape, j0, j1, directional)
         e12 = np.zeros(shape + ((1, j1 - j0) if directional else ()))[()]
-        xh = HyperDual._new(x, e1, e2, e12, tag, int(directional))
         trailing = [(1,), (j1 - j0,), (1, j1 - j0)] if directional else [(), (), ()]
-        value, _, _, eps12 = _split(g(xh, *args, **kwargs), tag, HyperDual, trailing)
+        value, _, _, eps12 = _evaluate(
+            g, lambda tag: HyperDual._new(x, e1, e2, e12, tag, int(directional)), args, kwargs,
+            HyperDual, trailing)
         _scalar_output(value, "hvp")
         if out is None:
             out = _alloc((n,), eps12)
