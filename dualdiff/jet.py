@@ -215,7 +215,9 @@ def is_table_constant(p: Any) -> bool:
 def times(c: Any, b: Any, ntrail: int) -> Any:
     """``c * b`` where ``c`` is a table constant or a computed coefficient."""
     if is_table_constant(c):
-        return b if c == 1 else -b if c == -1 else c * b
+        if c == 1:  # a new array: no jet may share another jet's partials (see __setitem__)
+            return b.copy() if isinstance(b, np.ndarray) else b
+        return -b if c == -1 else c * b
     return scale(c, b, ntrail)
 
 
@@ -315,7 +317,9 @@ class Jet:
                 parts.append(comp[index + (slice(None),) * ntrail])
             else:
                 parts.append(comp[index])
-        return self._rebuild(parts)
+        result = self._rebuild(parts)
+        result._owned = self._owned  # a view of a writable dual array writes through, as in numpy
+        return result
 
     def __setitem__(self, index: Any, val: Any) -> None:
         """Store ``val`` (a number, array or dual) into this dual array, derivatives too."""

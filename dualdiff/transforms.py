@@ -36,7 +36,7 @@ import numpy as np
 
 from .dual import Dual
 from .hyperdual import HyperDual
-from .jet import MODE, Jet, as_constant, new_tag, shape_of, to_object_array
+from .jet import MODE, DualConversionError, Jet, as_constant, new_tag, shape_of, to_object_array
 
 Function = Callable[..., Any]
 ENGINES = ("auto", "python", "numba")
@@ -128,6 +128,22 @@ def _seed(shape: tuple[int, ...], j0: int, j1: int, directional: bool) -> Any:
     return e.reshape(shape)[()] if shape else np.float64(1.0)
 
 
+_SEQUENCE_ERROR = "setting an array element with a sequence"
+
+
+def _call(f: Function, x: Jet, args: tuple, kwargs: dict) -> Any:
+    try:
+        return f(x, *args, **kwargs)
+    except ValueError as exc:
+        if _SEQUENCE_ERROR in str(exc):
+            # numpy's words for storing a dual number into a float array
+            raise DualConversionError(
+                f"f stored a dual number into a float array (numpy: {exc}); allocate arrays "
+                "that hold values depending on x from x: np.empty_like(x), np.zeros_like(x) or "
+                "dtype=x.dtype, not np.zeros(n) / np.empty(n)") from exc
+        raise
+
+
 def _evaluate(f: Function, seeded: Callable[[int], Jet], args: tuple, kwargs: dict, kind: type,
               trailing: list[tuple[int, ...]]) -> list[Any]:
     """Run one pass: fast products first, NaN-safe products only if partials came out NaN."""
@@ -136,12 +152,12 @@ def _evaluate(f: Function, seeded: Callable[[int], Jet], args: tuple, kwargs: di
     try:
         with np.errstate(invalid="ignore"):  # an inf·0 here is redone NaN-safely below
             tag = new_tag()
-            parts = _split(f(seeded(tag), *args, **kwargs), tag, kind, trailing)
+            parts = _split(_call(f, seeded(tag), args, kwargs), tag, kind, trailing)
     finally:
         MODE.nan_safe = previous
     if any(_has_nan(p) for p in parts[1:]):
         tag = new_tag()
-        parts = _split(f(seeded(tag), *args, **kwargs), tag, kind, trailing)
+        parts = _split(_call(f, seeded(tag), args, kwargs), tag, kind, trailing)
     return parts
 
 
