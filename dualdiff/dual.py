@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .jet import Jet, accumulate, as_constant, is_plain_number, linear_term, shape_of, zeros_like
+from .jet import Jet, accumulate, as_constant, fmt, is_plain_number, linear_term, shape_of, zeros_like
 from .rules import Binary, Unary
 
 
@@ -78,7 +78,7 @@ class Dual(Jet):
 
     def __repr__(self) -> str:
         tag = f", tag={self.tag}" if self.tag else ""
-        return f"Dual({self.value!r}, eps={self.eps!r}{tag})"
+        return f"Dual({fmt(self.value)}, eps={fmt(self.eps)}{tag})"
 
     # -- the chain rule ---------------------------------------------------------------
     def _unary(self, rule: Unary) -> Dual:

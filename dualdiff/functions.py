@@ -77,7 +77,7 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     zero = live._with_zero_partials(np.zeros(live.shape)[()])  # a constant of live's kind and tag
     xj = x if tx == live.tag else zero + x
     yj = y if ty == live.tag else zero + y
-    parts = [np.where(expand(cond, n), cx, cy) for (cx, n), (cy, _) in zip(xj._parts(), yj._parts(), strict=True)]
+    parts = [np.where(expand(cond, n), cx, cy)[()] for (cx, n), (cy, _) in zip(xj._parts(), yj._parts(), strict=True)]
     return live._rebuild(parts)
 
 

@@ -26,6 +26,7 @@ from .jet import (
     accumulate,
     as_constant,
     expand,
+    fmt,
     is_plain_number,
     is_table_constant,
     shape_of,
@@ -113,8 +114,8 @@ class HyperDual(Jet):
 
     def __repr__(self) -> str:
         tag = f", tag={self.tag}" if self.tag else ""
-        return (f"HyperDual({self.value!r}, eps1={self.eps1!r}, eps2={self.eps2!r}, "
-                f"eps12={self.eps12!r}{tag})")
+        return (f"HyperDual({fmt(self.value)}, eps1={fmt(self.eps1)}, eps2={fmt(self.eps2)}, "
+                f"eps12={fmt(self.eps12)}{tag})")
 
     def _finish(self, y: Any, e1: Any, e2: Any, e12: Any) -> HyperDual:
         if self.ndir == 0 and is_plain_number(y) and is_plain_number(e12) and is_plain_number(e1):

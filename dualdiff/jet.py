@@ -85,6 +85,13 @@ def shape_of(a: Any) -> tuple[int, ...]:
     return () if shape is None else shape
 
 
+def fmt(a: Any) -> str:
+    """A component for repr: plain numbers for numpy scalars."""
+    if isinstance(a, np.floating):
+        return repr(float(a))
+    return repr(a)
+
+
 def tag_of(a: Any) -> int:
     return a.tag if isinstance(a, Jet) else -1
 
