@@ -15,7 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from .jet import Jet, accumulate, as_constant, fmt, is_plain_number, linear_term, shape_of, zeros_like
+from .jet import (
+    Jet,
+    accumulate,
+    as_constant,
+    fmt,
+    is_plain_number,
+    linear_term,
+    shape_of,
+    unalias,
+    zeros_like,
+)
 from .rules import Binary, Unary
 
 
@@ -90,6 +100,8 @@ class Dual(Jet):
             eps = linear_term(rule.d1, (a, y), b, self.ndir)
         if self.ndir == 0 and is_plain_number(y) and is_plain_number(eps):
             return Dual._new(y, eps, self.tag, 0)
+        if self._owned:
+            eps = unalias([eps], self)[0]
         return Dual._new(y, _fit(eps, shape_of(y), self.ndir), self.tag, self.ndir)
 
     @classmethod
@@ -111,6 +123,7 @@ class Dual(Jet):
             eps = zeros_like(live.eps)
         if ndir == 0 and is_plain_number(z) and is_plain_number(eps):
             return Dual._new(z, eps, live.tag, 0)
+        eps = unalias([eps], x, y)[0]
         return Dual._new(z, _fit(eps, shape_of(z), ndir), live.tag, ndir)
 
     # -- structure (used by indexing and the numpy functions) --------------------------

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .jet import (
+    MODE,
     Jet,
     accumulate,
     as_constant,
@@ -29,8 +30,10 @@ from .jet import (
     fmt,
     is_plain_number,
     is_table_constant,
+    scale,
     shape_of,
     times,
+    unalias,
     zeros_like,
 )
 from .rules import Binary, Unary
@@ -50,6 +53,18 @@ def _outer(b: Any, c: Any, ndir: int) -> Any:
     if ndir == 0:
         return b * c
     return expand(b, 1) * c[..., None, :]
+
+
+def _second(coef: Any, b: Any, c: Any, ndir: int) -> Any:
+    """coef·(b ⊗ c), formed as (coef·b) ⊗ c: one pass over the large ε1ε2 block, not two.
+
+    NaN-safe mode keeps coef·(b ⊗ c) where coef is not finite, so that an infinite
+    second derivative times a zero product of seeds stays 0.
+    """
+    if MODE.nan_safe and not is_table_constant(coef) and isinstance(coef, (np.ndarray, float, np.floating)) \
+            and not np.isfinite(coef).all():
+        return scale(coef, _outer(b, c, ndir), 2 * ndir)
+    return _outer(times(coef, b, ndir), c, ndir)
 
 
 def _fit(part: Any, shape: tuple[int, ...], dirs: tuple[int, ...]) -> Any:
@@ -117,9 +132,10 @@ class HyperDual(Jet):
         return (f"HyperDual({fmt(self.value)}, eps1={fmt(self.eps1)}, eps2={fmt(self.eps2)}, "
                 f"eps12={fmt(self.eps12)}{tag})")
 
-    def _finish(self, y: Any, e1: Any, e2: Any, e12: Any) -> HyperDual:
+    def _finish(self, y: Any, e1: Any, e2: Any, e12: Any, *inputs: Any) -> HyperDual:
         if self.ndir == 0 and is_plain_number(y) and is_plain_number(e12) and is_plain_number(e1):
             return HyperDual._new(y, e1, e2, e12, self.tag, 0)
+        e1, e2, e12 = unalias([e1, e2, e12], *inputs)
         shape = shape_of(y)
         if self.ndir:
             k1, k2 = shape_of(self.eps1)[-1], shape_of(self.eps2)[-1]
@@ -135,13 +151,13 @@ class HyperDual(Jet):
         y = rule.f(a)
         if rule.d1 is None:
             e1, e2, e12 = zeros_like(self.eps1), zeros_like(self.eps2), zeros_like(self.eps12)
-            return self._finish(y, e1, e2, e12)
+            return self._finish(y, e1, e2, e12, self)
         d = rule.d1 if is_table_constant(rule.d1) else rule.d1(a, y)
         e1, e2, e12 = times(d, self.eps1, n), times(d, self.eps2, n), times(d, self.eps12, 2 * n)
         if rule.d2 is not None:
             dd = rule.d2 if is_table_constant(rule.d2) else rule.d2(a, y, d)
-            e12 = e12 + times(dd, _outer(self.eps1, self.eps2, n), 2 * n)
-        return self._finish(y, e1, e2, e12)
+            e12 = e12 + _second(dd, self.eps1, self.eps2, n)
+        return self._finish(y, e1, e2, e12, self)
 
     @classmethod
     def _binary(cls, rule: Binary, x: Any, y: Any, x_live: bool, y_live: bool) -> HyperDual:
@@ -164,20 +180,18 @@ class HyperDual(Jet):
                 e1 = accumulate(e1, times(c, u.eps1, n))
                 e2 = accumulate(e2, times(c, u.eps2, n))
                 e12 = accumulate(e12, times(c, u.eps12, 2 * n))
-        second = []
         if x_live and rule.fxx is not None:
-            second.append((rule.fxx, _outer(x.eps1, x.eps2, n)))
+            e12 = accumulate(e12, _second(coef(rule.fxx), x.eps1, x.eps2, n))
         if x_live and y_live and rule.fxy is not None:
-            second.append((rule.fxy, _outer(x.eps1, y.eps2, n) + _outer(y.eps1, x.eps2, n)))
+            c = coef(rule.fxy)
+            e12 = accumulate(e12, _second(c, x.eps1, y.eps2, n) + _second(c, y.eps1, x.eps2, n))
         if y_live and rule.fyy is not None:
-            second.append((rule.fyy, _outer(y.eps1, y.eps2, n)))
-        for p, bc in second:
-            e12 = accumulate(e12, times(coef(p), bc, 2 * n))
+            e12 = accumulate(e12, _second(coef(rule.fyy), y.eps1, y.eps2, n))
         if e1 is None:
             e1, e2 = zeros_like(live.eps1), zeros_like(live.eps2)
         if e12 is None:
             e12 = zeros_like(live.eps12)
-        return live._finish(z, e1, e2, e12)
+        return live._finish(z, e1, e2, e12, x, y)
 
     # -- structure --------------------------------------------------------------------
     def _parts(self) -> list[tuple[Any, int]]:

@@ -222,10 +222,23 @@ def is_table_constant(p: Any) -> bool:
 def times(c: Any, b: Any, ntrail: int) -> Any:
     """``c * b`` where ``c`` is a table constant or a computed coefficient."""
     if is_table_constant(c):
-        if c == 1:  # a new array: no jet may share another jet's partials (see __setitem__)
-            return b.copy() if isinstance(b, np.ndarray) else b
+        if c == 1:  # borrowed: see unalias
+            return b
         return -b if c == -1 else c * b
     return scale(c, b, ntrail)
+
+
+def unalias(parts: list[Any], *inputs: Any) -> list[Any]:
+    """Copy any result array that is an array of a writable (owned) input jet.
+
+    Operations borrow input partials where the chain rule leaves them unchanged
+    (``x + 1``); that is safe for jets whose arrays are never written in place, but a
+    result must not share arrays with a dual array that ``__setitem__`` may change later.
+    """
+    owned = [c for j in inputs if isinstance(j, Jet) and j._owned for c, _ in j._parts()]
+    if not owned:
+        return parts
+    return [p.copy() if isinstance(p, np.ndarray) and any(p is o for o in owned) else p for p in parts]
 
 
 def linear_term(p: Any, coef_args: tuple, b: Any, ntrail: int) -> Any:
@@ -241,8 +254,7 @@ class Jet:
     """Base of the dual number kinds; see the module docstring.  Not used directly."""
 
     __slots__ = ()
-    # numpy: make ndarray binary operators defer to us
-    __array_priority__ = 1000
+    _owned: bool
 
     # -- subclass interface ---------------------------------------------------------
     tag: int

@@ -45,9 +45,10 @@ def implements(*numpy_functions: Any) -> Callable[[Callable[..., Any]], Callable
 
 
 def _name(func: Any) -> str:
+    """``np.fft.rfft``-style name of a numpy function (public submodules only)."""
     module = getattr(func, "__module__", "") or ""
-    prefix = "np.linalg." if "linalg" in module else "np."
-    return prefix + getattr(func, "__name__", str(func))
+    subs = [m for m in module.split(".")[1:] if not m.startswith("_")]
+    return ".".join(["np", *subs, getattr(func, "__name__", str(func))])
 
 
 def supported_names() -> list[str]:

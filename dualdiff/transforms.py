@@ -189,18 +189,13 @@ def _split(out: Any, tag: int, kind: type, trailing: list[tuple[int, ...]]) -> l
                 "leaked out of the function that created it (stored in a global, a closure "
                 "or a cache?)")
         return _empty_like_parts(kind, out, trailing)  # constant for this differentiation
-    if isinstance(out, (list, tuple)) or (isinstance(out, np.ndarray) and out.dtype == object):
-        arr = np.empty(len(out), dtype=object) if isinstance(out, (list, tuple)) else out
-        if isinstance(out, (list, tuple)):
-            for i, e in enumerate(out):
-                arr[i] = e
-            if any(isinstance(e, (list, tuple, np.ndarray)) and np.ndim(e) for e in out):
-                arr = np.array([to_object_array(e) if isinstance(e, Jet) else e for e in out], dtype=object)
-        pieces = [_split(e, tag, kind, trailing) for e in arr.flat]
-        ncomp = 1 + len(trailing)
+    if isinstance(out, (list, tuple)):
+        out = np.array(out, dtype=object)  # numpy unpacks dual arrays into scalar duals
+    if isinstance(out, np.ndarray) and out.dtype == object:
+        pieces = [_split(e, tag, kind, trailing) for e in out.flat]
         if not pieces:
-            return _empty_like_parts(kind, np.zeros(arr.shape), trailing)
-        return [_stack([p[i] for p in pieces], arr.shape) for i in range(ncomp)]
+            return _empty_like_parts(kind, np.zeros(out.shape), trailing)
+        return [_stack([p[i] for p in pieces], out.shape) for i in range(1 + len(trailing))]
     c = as_constant(out)
     if c is None:
         raise TypeError(
