@@ -17,10 +17,11 @@ import numpy as np
 
 from .jet import (
     Jet,
-    accumulate,
+    add_times,
     as_constant,
     fmt,
     is_plain_number,
+    is_table_constant,
     linear_term,
     shape_of,
     unalias,
@@ -118,7 +119,8 @@ class Dual(Jet):
         if x_live and rule.fx is not None:
             eps = linear_term(rule.fx, args, x.eps, ndir)
         if y_live and rule.fy is not None:
-            eps = accumulate(eps, linear_term(rule.fy, args, y.eps, ndir))
+            fy = rule.fy if is_table_constant(rule.fy) else rule.fy(*args)
+            eps = add_times(eps, fy, y.eps, ndir)
         if eps is None:
             eps = zeros_like(live.eps)
         if ndir == 0 and is_plain_number(z) and is_plain_number(eps):

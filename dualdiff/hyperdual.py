@@ -25,6 +25,7 @@ from .jet import (
     MODE,
     Jet,
     accumulate,
+    add_times,
     as_constant,
     expand,
     fmt,
@@ -177,9 +178,9 @@ class HyperDual(Jet):
         for live_here, p, u in ((x_live, rule.fx, x), (y_live, rule.fy, y)):
             if live_here and p is not None:
                 c = coef(p)
-                e1 = accumulate(e1, times(c, u.eps1, n))
-                e2 = accumulate(e2, times(c, u.eps2, n))
-                e12 = accumulate(e12, times(c, u.eps12, 2 * n))
+                e1 = add_times(e1, c, u.eps1, n)
+                e2 = add_times(e2, c, u.eps2, n)
+                e12 = add_times(e12, c, u.eps12, 2 * n)
         if x_live and rule.fxx is not None:
             e12 = accumulate(e12, _second(coef(rule.fxx), x.eps1, x.eps2, n))
         if x_live and y_live and rule.fxy is not None:

@@ -250,6 +250,13 @@ def accumulate(total: Any, term: Any) -> Any:
     return term if total is None else total + term
 
 
+def add_times(total: Any, c: Any, b: Any, ntrail: int) -> Any:
+    """``total + c * b`` (``total`` may be None), with ``c = -1`` as one subtraction."""
+    if total is not None and is_table_constant(c) and c == -1:
+        return total - b
+    return accumulate(total, times(c, b, ntrail))
+
+
 class Jet:
     """Base of the dual number kinds; see the module docstring.  Not used directly."""
 

@@ -84,8 +84,11 @@ def _lift(x: Any, live: Jet) -> Jet:
             raise TypeError(f"cannot combine a {type(x).__name__} and a {type(live).__name__} of the same tag")
         return x
     if not isinstance(x, Jet):
+        x = as_array(x)
+        if isinstance(x, Jet):
+            return _lift(x, live)
         c = as_constant(x)
-        if c is None:
+        if c is None or (isinstance(c, np.ndarray) and c.dtype == object):
             raise TypeError(f"cannot combine a dual number with {type(x).__name__}")
         x = c
     return live._constant(x)
@@ -94,6 +97,8 @@ def _lift(x: Any, live: Jet) -> Jet:
 def _no(kwargs: dict, who: str, **defaults: Any) -> None:
     """Reject keyword arguments that dual arrays do not support (unless at their default)."""
     for k, v in kwargs.items():
+        if k == "dtype" and v is not None and v is not object and np.dtype(v) == np.float64:
+            continue  # the dtype dual arrays compute in anyway
         if k in defaults and (v is defaults[k] or (v is None and defaults[k] is None)):
             continue
         if k in defaults and isinstance(v, bool) and v == defaults[k]:
@@ -127,8 +132,26 @@ def _map_many(xs: Sequence[Any], fn: Callable[[list[Any], int], Any]) -> Jet:
     return live._rebuild([fn([p[i][0] for p in parts], parts[0][i][1]) for i in range(len(parts[0]))])
 
 
+def as_array(a: Any) -> Any:
+    """A dual array for a list/tuple/object array holding duals; else a plain array or jet.
+
+    ``[d[0], d[1]]`` must act as the dual vector it is, never as an object array whose
+    elements numpy would treat as opaque objects (and whose derivatives could be lost).
+    """
+    if isinstance(a, Jet):
+        return a
+    if isinstance(a, (list, tuple)) or (isinstance(a, np.ndarray) and a.dtype == object):
+        items = list(a)
+        if any(isinstance(e, Jet) or isinstance(e, (list, tuple, np.ndarray)) for e in items):
+            converted = [as_array(e) for e in items]
+            if any(isinstance(e, Jet) for e in converted):
+                return stack(converted)
+        return np.asarray(a) if not isinstance(a, np.ndarray) else a
+    return np.asarray(a)
+
+
 def _arrays(seq: Sequence[Any]) -> list[Any]:
-    return [a if isinstance(a, Jet) else np.asarray(a) for a in seq]
+    return [as_array(a) for a in seq]
 
 
 def _resolve_shape(shape: tuple[int, ...], newshape: Any) -> tuple[int, ...]:
@@ -207,16 +230,24 @@ def expand_dims(a: Any, axis: Any) -> Jet:
     return reshape(a, tuple(shape))
 
 
+def _at_least(a: Any, ndim: int) -> Any:
+    a = as_array(a)
+    if not isinstance(a, Jet):
+        return np.atleast_1d(a) if ndim == 1 else np.atleast_2d(a)
+    if a.ndim >= ndim:
+        return a
+    return reshape(a, (1,) * (ndim - a.ndim) + a.shape)
+
+
 @implements(np.atleast_1d)
 def atleast_1d(*arys: Any) -> Any:
-    out = [reshape(a, (1,)) if isinstance(a, Jet) and a.ndim == 0 else np.atleast_1d(a) for a in arys]
+    out = [_at_least(a, 1) for a in arys]
     return out[0] if len(out) == 1 else out
 
 
 @implements(np.atleast_2d)
 def atleast_2d(*arys: Any) -> Any:
-    out = [reshape(a, (1,) * (2 - a.ndim) + a.shape) if isinstance(a, Jet) and a.ndim < 2
-           else np.atleast_2d(a) for a in arys]
+    out = [_at_least(a, 2) for a in arys]
     return out[0] if len(out) == 1 else out
 
 
@@ -317,13 +348,18 @@ def take(a: Any, indices: Any, axis: int | None = None, out: Any = None, mode: s
 def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
         return np.where(value_of(condition))
-    return functions.where(condition, x, y)
+    return functions.where(condition, as_array(x), as_array(y))
 
 
 @implements(np.clip)
-def clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kwargs: Any) -> Any:
+def clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, *, min: Any = None,
+         max: Any = None, **kwargs: Any) -> Any:
+    """np.clip, also with numpy 2.1's ``min=``/``max=`` spelling of the bounds."""
     _no({"out": out, **kwargs}, "np.clip", out=None)
-    return functions.clip(a, kwargs.get("min", a_min), kwargs.get("max", a_max))
+    lo = a_min if min is None else min
+    hi = a_max if max is None else max
+    return functions.clip(as_array(a), as_array(lo) if lo is not None else None,
+                          as_array(hi) if hi is not None else None)
 
 
 @implements(np.diag)
@@ -485,6 +521,7 @@ def _parse_einsum(spec: str, shapes: Sequence[tuple[int, ...]]) -> tuple[list[st
 
 def _multilinear(terms: list[str], output: str, operands: Sequence[Any]) -> Any:
     """einsum(terms -> output) of the operands, differentiated by the product rule."""
+    operands = [as_array(o) for o in operands]
     live = _live(*operands)
     if live is None:
         return np.einsum(",".join(terms) + "->" + output, *operands)
@@ -540,6 +577,7 @@ def einsum(subscripts: str, *operands: Any, out: Any = None, optimize: Any = Fal
     _no({"out": out, **kwargs}, "np.einsum", out=None)
     if not isinstance(subscripts, str):
         raise TypeError("np.einsum on dual numbers needs the subscripts-string form")
+    operands = tuple(as_array(o) for o in operands)
     terms, output = _parse_einsum(subscripts, [shape_of(o) for o in operands])
     return _multilinear(terms, output, operands)
 
@@ -551,6 +589,7 @@ def _letters(n: int, start: int = 0) -> str:
 @implements(np.dot)
 def dot(a: Any, b: Any, out: Any = None) -> Any:
     _no({"out": out}, "np.dot", out=None)
+    a, b = as_array(a), as_array(b)
     na, nb = len(shape_of(a)), len(shape_of(b))
     if na == 0 or nb == 0:
         return a * b
@@ -565,6 +604,7 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
 @implements(np.matmul)
 def matmul(a: Any, b: Any, out: Any = None, **kwargs: Any) -> Any:
     _no({"out": out, **kwargs}, "np.matmul", out=None)
+    a, b = as_array(a), as_array(b)
     na, nb = len(shape_of(a)), len(shape_of(b))
     if na == 0 or nb == 0:
         raise ValueError("matmul: input operand does not have enough dimensions")
@@ -579,6 +619,7 @@ def matmul(a: Any, b: Any, out: Any = None, **kwargs: Any) -> Any:
 
 @implements(np.inner)
 def inner(a: Any, b: Any) -> Any:
+    a, b = as_array(a), as_array(b)
     na, nb = len(shape_of(a)), len(shape_of(b))
     if na == 0 or nb == 0:
         return a * b
@@ -589,6 +630,7 @@ def inner(a: Any, b: Any) -> Any:
 @implements(np.outer)
 def outer(a: Any, b: Any, out: Any = None) -> Any:
     _no({"out": out}, "np.outer", out=None)
+    a, b = as_array(a), as_array(b)
     a = ravel(a) if isinstance(a, Jet) else np.ravel(a)
     b = ravel(b) if isinstance(b, Jet) else np.ravel(b)
     return _multilinear(["i", "j"], "ij", [a, b])
@@ -596,6 +638,7 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
 
 @implements(np.tensordot)
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    a, b = as_array(a), as_array(b)
     na, nb = len(shape_of(a)), len(shape_of(b))
     if isinstance(axes, (int, np.integer)):
         ax_a, ax_b = list(range(na - axes, na)), list(range(axes))

@@ -43,12 +43,15 @@ ENGINES = ("auto", "python", "numba")
 
 # Default seed directions per pass.  Every numpy intermediate of f carries its value
 # size times the number of directions (k for duals, k1·k2 for hyper-duals), so the
-# default keeps an n-vector intermediate under a fixed budget of floats.  Measured on
+# default keeps an n-vector intermediate under a budget of floats.  Measured on
 # vectorised Rosenbrock (benchmarks/bench_numpy.py): one pass is fastest for gradients
-# while it fits; Hessian blocks near sqrt(budget / n) beat both smaller blocks (more
-# passes) and one n x n block (cache misses, twice the work of the upper triangle).
-FIRST_ORDER_BUDGET = 1 << 18   # 2 MiB of float64 per n-vector intermediate
-SECOND_ORDER_BUDGET = 1 << 17  # 1 MiB
+# while it fits.  Hessian blocks are kept small enough that each temporary stays below
+# glibc's 128 KiB mmap threshold: larger temporaries are fresh mmaps whose page faults
+# cost more than the extra passes (n = 100: k = 9 takes 8 ms, k = 36 takes 17 ms; with
+# MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ raised, k = 36 takes 3.6 ms, see
+# docs/performance.md).
+FIRST_ORDER_BUDGET = 1 << 18   # floats per n-vector intermediate (2 MiB)
+SECOND_ORDER_BUDGET = 1 << 13  # floats per n-vector intermediate (64 KiB)
 
 
 def default_chunk(n: int, order: int) -> int:
@@ -57,7 +60,7 @@ def default_chunk(n: int, order: int) -> int:
     n = max(n, 1)
     if order == 1:
         return min(n, max(8, FIRST_ORDER_BUDGET // n))
-    return min(n, max(2, int((SECOND_ORDER_BUDGET / n) ** 0.5)))
+    return min(n, max(4, int((SECOND_ORDER_BUDGET / n) ** 0.5)))
 
 
 # -- inputs --------------------------------------------------------------------------------

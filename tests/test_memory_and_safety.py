@@ -50,7 +50,7 @@ def test_default_chunks_respect_budgets():
         k1, k2 = default_chunk(n, 1), default_chunk(n, 2)
         assert 1 <= k1 <= n and 1 <= k2 <= n
         assert n * k1 <= max(1 << 18, 8 * n)
-        assert n * k2 * k2 <= max(1 << 17, 4 * n)
+        assert n * k2 * k2 <= max(1 << 13, 16 * n)
 
 
 def test_assignment_never_changes_another_jet():
