@@ -42,16 +42,14 @@ Function = Callable[..., Any]
 ENGINES = ("auto", "python", "numba")
 
 # Default seed directions per pass.  Every numpy intermediate of f carries its value
-# size times the number of directions (k for duals, k1·k2 for hyper-duals), so the
-# default keeps an n-vector intermediate under a budget of floats.  Measured on
-# vectorised Rosenbrock (benchmarks/bench_numpy.py): one pass is fastest for gradients
-# while it fits.  Hessian blocks are kept small enough that each temporary stays below
-# glibc's 128 KiB mmap threshold: larger temporaries are fresh mmaps whose page faults
-# cost more than the extra passes (n = 100: k = 9 takes 8 ms, k = 36 takes 17 ms; with
-# MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ raised, k = 36 takes 3.6 ms, see
-# docs/performance.md).
+# size times the number of directions (k for duals, k1·k2 for hyper-duals).
+# First order: one pass is fastest while an n-vector intermediate stays under
+# FIRST_ORDER_BUDGET floats.  Second order (k x k Hessian blocks, b(b+1)/2 passes for
+# b = ceil(n/k) blocks): measured on vectorised Rosenbrock (benchmarks/bench_numpy.py),
+# n = 100: k = 10 takes 8 ms, k = 16 18 ms (temporaries above glibc's 128 KiB mmap
+# threshold cost page faults); n = 1000: k = 4 9.1 s, 8 4.3 s, 16 3.0 s, 32 7.8 s.
+# With k² <= n for large n, a pass holds O(n·k²) <= O(n²) floats.
 FIRST_ORDER_BUDGET = 1 << 18   # floats per n-vector intermediate (2 MiB)
-SECOND_ORDER_BUDGET = 1 << 13  # floats per n-vector intermediate (64 KiB)
 
 
 def default_chunk(n: int, order: int) -> int:
@@ -60,7 +58,9 @@ def default_chunk(n: int, order: int) -> int:
     n = max(n, 1)
     if order == 1:
         return min(n, max(8, FIRST_ORDER_BUDGET // n))
-    return min(n, max(4, int((SECOND_ORDER_BUDGET / n) ** 0.5)))
+    if n <= 12:
+        return n
+    return 10 if n <= 200 else 16
 
 
 # -- inputs --------------------------------------------------------------------------------
