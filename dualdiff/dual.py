@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .jet import (
     Jet,
     add_times,
-    as_constant,
+    component,
+    fit,
     fmt,
     is_plain_number,
     is_table_constant,
@@ -30,24 +29,8 @@ from .jet import (
 from .rules import Binary, Unary
 
 
-def _component(a: Any, name: str) -> Any:
-    if isinstance(a, Jet):
-        return a
-    c = as_constant(a)
-    if c is None or (isinstance(c, np.ndarray) and c.dtype == object):
-        raise TypeError(f"Dual {name} must be a real number or array of reals, got {type(a).__name__}")
-    return c
-
-
 def _fit(eps: Any, shape: tuple[int, ...], ndir: int) -> Any:
-    """Broadcast partials to ``shape`` + direction axes (constants may be smaller)."""
-    eshape = shape_of(eps)
-    want = shape + (eshape[-1:] if ndir else ())
-    if eshape == want:
-        return eps
-    if isinstance(eps, Jet):
-        return eps + np.zeros(want)
-    return np.array(np.broadcast_to(eps, want))
+    return fit(eps, shape, shape_of(eps)[-1:] if ndir else ())
 
 
 class Dual(Jet):
@@ -67,8 +50,8 @@ class Dual(Jet):
     __slots__ = ("value", "eps", "tag", "ndir", "_owned")
 
     def __init__(self, value: Any, eps: Any = 0.0, *, tag: int = 0) -> None:
-        value = _component(value, "value")
-        eps = _component(eps, "eps")
+        value = component(value, "Dual", "value")
+        eps = component(eps, "Dual", "eps")
         vshape, eshape = shape_of(value), shape_of(eps)
         if len(eshape) == len(vshape) + 1 and eshape[:-1] == vshape:
             ndir = 1

@@ -26,8 +26,9 @@ from .jet import (
     Jet,
     accumulate,
     add_times,
-    as_constant,
+    component,
     expand,
+    fit,
     fmt,
     is_plain_number,
     is_table_constant,
@@ -38,15 +39,6 @@ from .jet import (
     zeros_like,
 )
 from .rules import Binary, Unary
-
-
-def _component(a: Any, name: str) -> Any:
-    if isinstance(a, Jet):
-        return a
-    c = as_constant(a)
-    if c is None or (isinstance(c, np.ndarray) and c.dtype == object):
-        raise TypeError(f"HyperDual {name} must be a real number or array of reals, got {type(a).__name__}")
-    return c
 
 
 def _outer(b: Any, c: Any, ndir: int) -> Any:
@@ -68,15 +60,6 @@ def _second(coef: Any, b: Any, c: Any, ndir: int) -> Any:
     return _outer(times(coef, b, ndir), c, ndir)
 
 
-def _fit(part: Any, shape: tuple[int, ...], dirs: tuple[int, ...]) -> Any:
-    want = shape + dirs
-    if shape_of(part) == want:
-        return part
-    if isinstance(part, Jet):
-        return part + np.zeros(want)
-    return np.array(np.broadcast_to(part, want))
-
-
 class HyperDual(Jet):
     """A hyper-dual number ``value + eps1·ε1 + eps2·ε2 + eps12·ε1ε2``.
 
@@ -95,8 +78,8 @@ class HyperDual(Jet):
 
     def __init__(self, value: Any, eps1: Any = 0.0, eps2: Any = 0.0, eps12: Any = 0.0,
                  *, tag: int = 0) -> None:
-        value = _component(value, "value")
-        eps1, eps2, eps12 = (_component(e, n) for e, n in
+        value = component(value, "HyperDual", "value")
+        eps1, eps2, eps12 = (component(e, "HyperDual", n) for e, n in
                              ((eps1, "eps1"), (eps2, "eps2"), (eps12, "eps12")))
         vshape = shape_of(value)
         s1, s2 = shape_of(eps1), shape_of(eps2)
@@ -113,10 +96,10 @@ class HyperDual(Jet):
         else:
             dirs1 = dirs2 = dirs12 = ()
         self.value = value
-        self.eps1 = _fit(eps1, vshape, dirs1)
-        self.eps2 = _fit(eps2, vshape, dirs2)
+        self.eps1 = fit(eps1, vshape, dirs1)
+        self.eps2 = fit(eps2, vshape, dirs2)
         try:
-            self.eps12 = _fit(eps12, vshape, dirs12)
+            self.eps12 = fit(eps12, vshape, dirs12)
         except ValueError:
             raise ValueError(
                 f"HyperDual eps12 of shape {shape_of(eps12)} does not fit {vshape + dirs12}") from None
@@ -143,7 +126,7 @@ class HyperDual(Jet):
             d1, d2, d12 = (k1,), (k2,), (k1, k2)
         else:
             d1 = d2 = d12 = ()
-        return HyperDual._new(y, _fit(e1, shape, d1), _fit(e2, shape, d2), _fit(e12, shape, d12),
+        return HyperDual._new(y, fit(e1, shape, d1), fit(e2, shape, d2), fit(e12, shape, d12),
                               self.tag, self.ndir)
 
     # -- the chain rule ---------------------------------------------------------------

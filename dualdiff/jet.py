@@ -92,6 +92,26 @@ def fmt(a: Any) -> str:
     return repr(a)
 
 
+def component(a: Any, kind: str, name: str) -> Any:
+    """A constructor argument as a component: a jet, or a real float64 scalar/array."""
+    if isinstance(a, Jet):
+        return a
+    c = as_constant(a)
+    if c is None or (isinstance(c, np.ndarray) and c.dtype == object):
+        raise TypeError(f"{kind} {name} must be a real number or array of reals, got {type(a).__name__}")
+    return c
+
+
+def fit(part: Any, shape: tuple[int, ...], dirs: tuple[int, ...]) -> Any:
+    """Broadcast a partial to ``shape + dirs`` (operations with constants may leave it smaller)."""
+    want = shape + dirs
+    if shape_of(part) == want:
+        return part
+    if isinstance(part, Jet):
+        return part + np.zeros(want)
+    return np.array(np.broadcast_to(part, want))
+
+
 def tag_of(a: Any) -> int:
     return a.tag if isinstance(a, Jet) else -1
 
