@@ -8,7 +8,7 @@ hyper-dual numbers.
 
 from __future__ import annotations
 
-from . import numpy_api, rules, testing, verify
+from . import numpy_api, optimize, rules, testing, verify
 from .dual import Dual
 from .functions import *  # noqa: F403 - dd.sin, dd.exp, ... generated from the rules table
 from .functions import FUNCTIONS, clip, where
@@ -33,5 +33,5 @@ __all__ = [
     "Dual", "HyperDual", "DualConversionError", "rules", "numpy_api",
     "derivative", "second_derivative", "grad", "jacobian", "hessian", "jvp", "hvp",
     "value_and_grad", "value_grad_hessian", "clip", "where", *FUNCTIONS,
-    "verify", "testing", "CheckReport", "check_grad", "check_jacobian", "check_hessian", "check_hvp",
+    "optimize", "verify", "testing", "CheckReport", "check_grad", "check_jacobian", "check_hessian", "check_hvp",
 ]

@@ -1,0 +1,68 @@
+"""Backtracking (Armijo) line search.
+
+Given a descent direction p at x (slope ``s = ∇f(x)·p < 0``), find a step α with the
+sufficient-decrease (Armijo) condition
+
+    f(x + α p) <= f(x) + c₁ α s,        c₁ = 1e-4,
+
+starting from α₀ and shrinking.  Each shrink moves to the minimiser of the quadratic
+interpolating f(x), s and f(x + α p),
+
+    α_new = -s α² / (2 (f(x + α p) - f(x) - s α)),
+
+safeguarded to [α/4, α/2] (a wider range, down to α/10, made Newton take many more,
+shorter steps on extended Rosenbrock: far from a minimum f along a Newton direction is
+not quadratic); a non-finite trial value shrinks α by 10.  Since s < 0,
+every accepted step decreases f: the solvers using this never take an ascent step.
+
+Near a minimum the decrease a step can make, about α₀|s|, can fall below the rounding
+error of f itself (about ε|f|; f = 1 + 10⁻²⁰ x² has no measurable decrease anywhere
+near 0).  No comparison of computed values can then confirm progress (a "decrease" by
+an ulp is luck).  The solvers test :func:`at_rounding_floor` before searching: gradient
+descent then stops successfully with status ROUNDING (as scipy's L-BFGS-B does on
+"REL_REDUCTION_OF_F <= FACTR*EPSMCH"), Newton's methods judge the full step by ||∇f||.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+C1 = 1e-4
+EPS = 2.0**-52
+#: a decrease below FLOOR · ε · |f| is lost in the rounding error of f
+FLOOR = 100.0
+MAX_TRIALS = 60
+
+
+def backtracking(phi: Callable[[float], float], f0: float, slope: float, alpha0: float = 1.0,
+                 c1: float = C1, max_trials: int = MAX_TRIALS) -> tuple[float, float] | None:
+    """The first α = α₀, α₁, ... with ``phi(α) <= f0 + c1·α·slope``, and ``phi(α)``.
+
+    ``phi(α) = f(x + α p)``.  Returns None if ``slope >= 0`` (p is not a descent
+    direction) or no step satisfies the condition within ``max_trials`` evaluations.
+    """
+    if not slope < 0 or not alpha0 > 0:
+        return None
+    alpha = alpha0
+    for _ in range(max_trials):
+        fa = phi(alpha)
+        if math.isfinite(fa):
+            # fa < f0 as well: where c₁αs is below the rounding of f0, the sum rounds to f0
+            # and a tie would pass for a decrease
+            if fa <= f0 + c1 * alpha * slope and fa < f0:
+                return alpha, fa
+            curvature = fa - f0 - slope * alpha
+            guess = -slope * alpha * alpha / (2.0 * curvature) if curvature > 0 else 0.5 * alpha
+            alpha = min(max(guess, 0.25 * alpha), 0.5 * alpha)
+        else:
+            alpha *= 0.1
+        if alpha == 0.0:
+            break
+    return None
+
+
+def at_rounding_floor(f0: float, predicted_decrease: float) -> bool:
+    """True if a decrease of ``predicted_decrease`` (α₀|s| for a line search, m(0) - m(p) for
+    a trust region) is too small to be seen in computed values of f near ``f0``."""
+    return 0.0 <= predicted_decrease <= FLOOR * EPS * abs(f0)
