@@ -23,7 +23,7 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check dualdiff tests examples benchmarks
+	$(VENV)/bin/ruff check dualdiff tests examples benchmarks docs/_hooks
 
 bench: $(VENV)/.installed-test
 	$(PIP) install -q -e ".[bench]"
@@ -31,7 +31,7 @@ bench: $(VENV)/.installed-test
 
 docs: $(VENV)/.installed
 	$(PIP) install -q -e ".[docs]"
-	$(VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis site

@@ -65,7 +65,8 @@ class HyperDual(Jet):
 
     Args:
         value: the real part (float or array).
-        eps1, eps2: first-order parts (the two seed directions).
+        eps1: first-order part along the first seed direction (ε1).
+        eps2: first-order part along the second seed direction (ε2).
         eps12: the second-order part; after evaluating f it holds the second derivative
             along eps1 and eps2.
         tag: as for :class:`~dualdiff.Dual`.

@@ -128,11 +128,13 @@ def _zero_if(coef: Any, term: Any) -> Any:
 
 
 def _pow_dx(x: Any, y: Any, z: Any) -> Any:
-    return _zero_if(y, x ** (y - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0**-1 is discarded by _zero_if
+        return _zero_if(y, x ** (y - 1))
 
 
 def _pow_dxx(x: Any, y: Any, z: Any) -> Any:
-    return _zero_if(y * (y - 1), x ** (y - 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _zero_if(y * (y - 1), x ** (y - 2))
 
 
 def _pow_dy(x: Any, y: Any, z: Any) -> Any:
