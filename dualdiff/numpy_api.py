@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import functions
-from .jet import Jet, as_constant, shape_of, tag_of, value_of
+from .jet import DualConversionError, Jet, as_constant, shape_of, tag_of, value_of
 
 HANDLED: dict[Any, Callable[..., Any]] = {}
 
@@ -795,6 +795,31 @@ for _name_, _fn in {"sum": sum_, "mean": mean, "prod": prod, "cumsum": cumsum, "
                     "swapaxes": swapaxes, "diagonal": diagonal, "trace": trace, "max": max_, "min": min_,
                     "take": take, "clip": clip, "copy": copy}.items():
     setattr(Jet, _name_, _method(_fn))
+def _astype(self: Jet, dtype: Any, *args: Any, **kwargs: Any) -> Jet:
+    """float64 (the dtype duals compute in) or object: a copy; anything else would drop
+    or distort the derivative and raises."""
+    if dtype is object or dtype is float or np.dtype(dtype) in (np.dtype(np.float64), np.dtype(object)):
+        return copy(self)
+    raise DualConversionError(
+        f"cannot convert a dual array to {np.dtype(dtype)}: that would drop or round its "
+        "derivative part; use .value.astype(...) if only the value is wanted")
+
+
+def _item(self: Jet, *args: Any) -> Any:
+    raise DualConversionError(
+        "dual.item() would return a plain number and drop the derivative; index the dual "
+        "(d[i]) to keep it, or use d.value.item() for the value alone")
+
+
+def _tolist(self: Jet) -> Any:
+    return [e.tolist() if e.ndim else e for e in self] if self.ndim else self
+
+
+Jet.astype = _astype  # type: ignore[attr-defined]
+Jet.item = _item  # type: ignore[attr-defined]
+Jet.tolist = _tolist  # type: ignore[attr-defined]
+# ``np.empty(n, dtype=x.dtype)`` then makes an object array that can hold duals
+Jet.dtype = property(lambda self: np.dtype(object))  # type: ignore[attr-defined]
 Jet.flatten = lambda self: copy(ravel(self))  # type: ignore[attr-defined]
 Jet.reshape = _reshape_method  # type: ignore[attr-defined]
 Jet.transpose = _transpose_method  # type: ignore[attr-defined]
