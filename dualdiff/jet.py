@@ -61,16 +61,16 @@ def is_plain_number(a: Any) -> bool:
 def as_constant(a: Any) -> Any:
     """Normalise a non-jet operand: float64 scalars/arrays, object arrays kept; else None."""
     if isinstance(a, np.ndarray):
-        if a.dtype.kind in "fO":
+        if a.dtype == np.float64 or a.dtype == object:
             return a
-        if a.dtype.kind in "iub":
+        if a.dtype.kind in "iubf":  # float32 etc.: derivatives are computed in float64
             return a.astype(np.float64)
         raise TypeError(f"dual numbers do not support arrays of dtype {a.dtype}; use real floats")
     if isinstance(a, (float, int)) and not isinstance(a, bool):
         return np.float64(a)
-    if isinstance(a, np.floating):
+    if isinstance(a, np.float64):
         return a
-    if isinstance(a, (np.integer, bool, np.bool_)):
+    if isinstance(a, (np.floating, np.integer, bool, np.bool_)):
         return np.float64(a)
     if isinstance(a, (complex, np.complexfloating)):
         raise TypeError("dual numbers are real: complex operands are not supported")

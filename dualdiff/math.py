@@ -79,8 +79,12 @@ def hypot(*coordinates: Any) -> Any:
     """``math.hypot(*coordinates)``, the Euclidean norm; differentiable on duals."""
     if not _is_dual(*coordinates):
         return _math.hypot(*coordinates)
-    result: Any = 0.0
-    for c in coordinates:
+    if len(coordinates) == 1:
+        return _f.abs(coordinates[0])
+    # fold from the first coordinate, not from 0.0: hypot(0, c) would put a zero
+    # coordinate at hypot's non-smooth origin although the norm is smooth there
+    result = _f.hypot(coordinates[0], coordinates[1])
+    for c in coordinates[2:]:
         result = _f.hypot(result, c)
     return result
 

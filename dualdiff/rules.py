@@ -158,6 +158,27 @@ def _hypot_grad(u: Any, z: Any) -> Any:
     return np.float64(0.0) if z == 0 else u / z
 
 
+def _polar(x: Any, y: Any) -> tuple[Any, Any, Any]:
+    """(x/r, y/r, r) with r = hypot(x, y): scale-free pieces for the hypot/arctan2 rules."""
+    r = np.hypot(x, y)
+    return x / r, y / r, r
+
+
+def _atan2_dxx(x: Any, y: Any, z: Any) -> Any:
+    u, v, r = _polar(x, y)
+    return -2.0 * u * v / r / r
+
+
+def _atan2_dxy(x: Any, y: Any, z: Any) -> Any:
+    u, v, r = _polar(x, y)
+    return (u * u - v * v) / r / r
+
+
+def _atan2_dyy(x: Any, y: Any, z: Any) -> Any:
+    u, v, r = _polar(x, y)
+    return 2.0 * u * v / r / r
+
+
 def _maximum_dx(x: Any, y: Any, z: Any) -> Any:
     return (np.sign(x - y) + 1.0) * 0.5
 
@@ -220,8 +241,8 @@ BINARY: tuple[Binary, ...] = (
     B("multiply", np.multiply, lambda x, y, z: y, lambda x, y, z: x, None, 1, None, ((-10, 10), (-10, 10)), np.multiply),
     B("divide", np.divide, lambda x, y, z: 1.0 / y, lambda x, y, z: -z / y, None, lambda x, y, z: -1.0 / (y * y), lambda x, y, z: 2.0 * z / (y * y), ((-10, 10), (0.5, 10)), np.divide),
     B("power", np.power, _pow_dx, _pow_dy, _pow_dxx, _pow_dxy, _pow_dyy, ((0.1, 5), (-3, 3)), np.power),
-    B("arctan2", np.arctan2, lambda x, y, z: y / (x * x + y * y), lambda x, y, z: -x / (x * x + y * y), lambda x, y, z: -2.0 * x * y / (x * x + y * y) ** 2, lambda x, y, z: (x * x - y * y) / (x * x + y * y) ** 2, lambda x, y, z: 2.0 * x * y / (x * x + y * y) ** 2, ((-10, 10), (0.5, 10)), np.arctan2),
-    B("hypot", np.hypot, lambda x, y, z: _hypot_grad(x, z), lambda x, y, z: _hypot_grad(y, z), lambda x, y, z: y * y / z**3, lambda x, y, z: -x * y / z**3, lambda x, y, z: x * x / z**3, ((0.5, 10), (-10, 10)), np.hypot),
+    B("arctan2", np.arctan2, lambda x, y, z: _polar(x, y)[1] / _polar(x, y)[2], lambda x, y, z: -_polar(x, y)[0] / _polar(x, y)[2], _atan2_dxx, _atan2_dxy, _atan2_dyy, ((-10, 10), (0.5, 10)), np.arctan2),
+    B("hypot", np.hypot, lambda x, y, z: _hypot_grad(x, z), lambda x, y, z: _hypot_grad(y, z), lambda x, y, z: (y / z) ** 2 / z, lambda x, y, z: -(x / z) * (y / z) / z, lambda x, y, z: (x / z) ** 2 / z, ((0.5, 10), (-10, 10)), np.hypot),
     B("logaddexp", np.logaddexp, lambda x, y, z: np.exp(x - z), lambda x, y, z: np.exp(y - z), lambda x, y, z: np.exp(x + y - 2.0 * z), lambda x, y, z: -np.exp(x + y - 2.0 * z), lambda x, y, z: np.exp(x + y - 2.0 * z), ((-10, 10), (-10, 10)), np.logaddexp),
     B("maximum", np.maximum, _maximum_dx, _minimum_dx, None, None, None, ((-10, 10), (-10, 10)), np.maximum),
     B("minimum", np.minimum, _minimum_dx, _maximum_dx, None, None, None, ((-10, 10), (-10, 10)), np.minimum),
