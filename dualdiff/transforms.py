@@ -29,6 +29,7 @@ Hessian: k × k blocks, upper triangle only, mirrored so the result is exactly s
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -107,12 +108,42 @@ def _check_engine(f: Any, engine: str) -> Function:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if not callable(f):
         raise TypeError(f"expected a function to differentiate, got {type(f).__name__}")
+    # on the Python engine a numba dispatcher runs through its Python source
+    return f.py_func if _is_numba(f) else f
+
+
+def _is_numba(f: Any) -> bool:
+    """True for a numba ``@njit`` dispatcher (without importing numba for other users)."""
+    nb = sys.modules.get("numba")
+    return nb is not None and isinstance(f, nb.core.registry.CPUDispatcher)
+
+
+def _numba_route(name: str, f: Any, engine: str, chunk: int | None,
+                 python: Callable[[Function], Function]) -> Function | None:
+    """The numba engine's version of transform ``name`` when it applies, else None.
+
+    engine="auto" picks it for numba dispatchers; their nested use (x holding duals of
+    an outer transform) runs ``f.py_func`` on the Python engine instead, since compiled
+    code cannot carry the outer tags.  engine="numba" insists (and raises if it cannot).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if not (engine == "numba" or (engine == "auto" and _is_numba(f))):
+        return None
+    from . import jit
+
+    fast = jit.transform(name, f, chunk=chunk)
     if engine == "numba":
-        raise NotImplementedError(
-            "engine='numba' is not available yet; use engine='python' (the default for "
-            "plain Python and numpy functions)")
-    # a numba dispatcher runs through its Python source on the Python engine
-    return getattr(f, "py_func", f)
+        return fast
+    slow = python(f.py_func)
+
+    @functools.wraps(f, updated=())
+    def routed(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(x, Jet) or (isinstance(x, np.ndarray) and x.dtype == object):
+            return slow(x, *args, **kwargs)
+        return fast(x, *args, **kwargs)
+
+    return routed
 
 
 def _blocks(n: int, chunk: int) -> list[tuple[int, int]]:
@@ -137,7 +168,14 @@ _SEQUENCE_ERROR = "setting an array element with a sequence"
 def _call(f: Function, x: Jet, args: tuple, kwargs: dict) -> Any:
     try:
         return f(x, *args, **kwargs)
-    except ValueError as exc:
+    except Exception as exc:
+        if type(exc).__name__ == "TypingError" and "Cannot determine Numba type of <class 'dualdiff." in str(exc):
+            raise TypeError(
+                "f calls a numba @njit function with dual numbers of the Python engine, which "
+                "compiled code cannot carry; differentiate the njit function itself (dd.grad(g) "
+                "with g the @njit function runs the numba engine), or call g.py_func inside f") from exc
+        if not isinstance(exc, ValueError):
+            raise
         if _SEQUENCE_ERROR in str(exc):
             # numpy's words for storing a dual number into a float array
             raise DualConversionError(
@@ -273,9 +311,12 @@ def derivative(f: Function, *, engine: str = "auto") -> Function:
 
     f(x + ε) = f(x) + f'(x)·ε exactly (ε² = 0), so the ε part of the output is f'(x).
     """
+    routed = _numba_route("derivative", f, engine, None, lambda h: derivative(h, engine="python"))
+    if routed is not None:
+        return routed
     g = _check_engine(f, engine)
 
-    @functools.wraps(f)
+    @functools.wraps(f, updated=())
     def derivative_f(x: Any, *args: Any, **kwargs: Any) -> Any:
         x = _as_input(x, "derivative")
         if shape_of(x) != ():
@@ -291,9 +332,12 @@ def derivative(f: Function, *, engine: str = "auto") -> Function:
 
 def grad(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
     """∇f(x) for scalar f, shaped like x: ∂f/∂x_i from the ε parts of seeded passes."""
+    routed = _numba_route("grad", f, engine, chunk, lambda h: grad(h, chunk=chunk, engine="python"))
+    if routed is not None:
+        return routed
     vg = value_and_grad(f, chunk=chunk, engine=engine)
 
-    @functools.wraps(f)
+    @functools.wraps(f, updated=())
     def grad_f(x: Any, *args: Any, **kwargs: Any) -> Any:
         return vg(x, *args, **kwargs)[1]
 
@@ -302,9 +346,13 @@ def grad(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Func
 
 def value_and_grad(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
     """(f(x), ∇f(x)) from the same passes."""
+    routed = _numba_route("value_and_grad", f, engine, chunk,
+                          lambda h: value_and_grad(h, chunk=chunk, engine="python"))
+    if routed is not None:
+        return routed
     g, chunk = _check_engine(f, engine), _check_chunk(chunk)
 
-    @functools.wraps(f)
+    @functools.wraps(f, updated=())
     def value_and_grad_f(x: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         x = _as_input(x, "grad")
         value, jac = _jacobian_passes(g, x, args, kwargs, chunk)
@@ -316,9 +364,12 @@ def value_and_grad(f: Function, *, chunk: int | None = None, engine: str = "auto
 
 def jacobian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
     """J[i..., j...] = ∂f(x)[i...]/∂x[j...], shape f(x).shape + x.shape."""
+    routed = _numba_route("jacobian", f, engine, chunk, lambda h: jacobian(h, chunk=chunk, engine="python"))
+    if routed is not None:
+        return routed
     g, chunk = _check_engine(f, engine), _check_chunk(chunk)
 
-    @functools.wraps(f)
+    @functools.wraps(f, updated=())
     def jacobian_f(x: Any, *args: Any, **kwargs: Any) -> Any:
         x = _as_input(x, "jacobian")
         value, jac = _jacobian_passes(g, x, args, kwargs, chunk)
@@ -337,6 +388,10 @@ def _check_direction(x: Any, v: Any, who: str) -> Any:
 
 def jvp(f: Function, x: Any, v: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
     """(f(x), J(x)·v): the directional derivative of f along v, in one dual pass."""
+    if _is_numba(f) and not isinstance(x, Jet) and not kwargs:
+        from . import jit
+
+        return jit.jvp(f, x, v, *args)
     g = _check_engine(f, "auto")
     x = _as_input(x, "jvp")
     v = _check_direction(x, v, "jvp")
@@ -348,9 +403,13 @@ def jvp(f: Function, x: Any, v: Any, *args: Any, **kwargs: Any) -> tuple[Any, An
 
 def second_derivative(f: Function, *, engine: str = "auto") -> Function:
     """f''(x) for f: R -> R^m, exactly, from one hyper-dual pass (ε1 = ε2 = 1)."""
+    routed = _numba_route("second_derivative", f, engine, None,
+                          lambda h: second_derivative(h, engine="python"))
+    if routed is not None:
+        return routed
     g = _check_engine(f, engine)
 
-    @functools.wraps(f)
+    @functools.wraps(f, updated=())
     def second_derivative_f(x: Any, *args: Any, **kwargs: Any) -> Any:
         x = _as_input(x, "second_derivative")
         if shape_of(x) != ():
@@ -406,9 +465,12 @@ def hessian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> F
     Hyper-dual passes with ε1 = e_i, ε2 = e_j give ∂²f/∂x_i∂x_j in the ε1ε2 part;
     only the upper triangle of blocks is evaluated and then mirrored.
     """
+    routed = _numba_route("hessian", f, engine, chunk, lambda h: hessian(h, chunk=chunk, engine="python"))
+    if routed is not None:
+        return routed
     vgh = value_grad_hessian(f, chunk=chunk, engine=engine)
 
-    @functools.wraps(f)
+    @functools.wraps(f, updated=())
     def hessian_f(x: Any, *args: Any, **kwargs: Any) -> Any:
         return vgh(x, *args, **kwargs)[2]
 
@@ -418,9 +480,13 @@ def hessian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> F
 def value_grad_hessian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
     """(f(x), ∇f(x), ∇²f(x)) from the Hessian passes alone (the ε1 parts of the
     diagonal blocks are the gradient)."""
+    routed = _numba_route("value_grad_hessian", f, engine, chunk,
+                          lambda h: value_grad_hessian(h, chunk=chunk, engine="python"))
+    if routed is not None:
+        return routed
     g, chunk = _check_engine(f, engine), _check_chunk(chunk)
 
-    @functools.wraps(f)
+    @functools.wraps(f, updated=())
     def value_grad_hessian_f(x: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any, Any]:
         x = _as_input(x, "hessian")
         shape = shape_of(x)
@@ -433,6 +499,10 @@ def value_grad_hessian(f: Function, *, chunk: int | None = None, engine: str = "
 def hvp(f: Function, x: Any, v: Any, *args: Any, chunk: int | None = None, **kwargs: Any) -> Any:
     """H(x)·v for scalar f without forming H: hyper-dual passes with ε1 = v, ε2 = e_j
     give (H·v)_j = vᵀ H e_j in the ε1ε2 part."""
+    if _is_numba(f) and not isinstance(x, Jet) and not kwargs:
+        from . import jit
+
+        return jit.hvp(f, x, v, *args, chunk=chunk)
     g, chunk = _check_engine(f, "auto"), _check_chunk(chunk)
     x = _as_input(x, "hvp")
     v = _check_direction(x, v, "hvp")

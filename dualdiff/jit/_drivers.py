@@ -1,0 +1,340 @@
+"""Jitted drivers: seed jets on x, call the user's njit function per chunk, collect floats.
+
+A driver is compiled per (user function, transform, jet type) and cached in a dict keyed
+on the dispatcher, so a call from Python costs one dict lookup and one dispatcher call.
+The user's function is a compile-time constant of the driver (a closure variable), so
+the chain rule of every operation inlines into the passes.
+
+Every driver also reports whether a partial came out NaN; the caller then repeats the
+computation with the NaN-safe jet type (``docs/conventions.md``: inf * 0 partials of a
+variable the value does not depend on are 0), as the Python engine does per pass.
+
+The seeded input is handed to ``f`` as a *read-only* array, so the seeds can be updated
+in place between passes; a function that writes into its input fails to compile that
+way and gets a fresh copy of the seeded input per pass instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numba.core import errors, types
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic, overload
+
+from . import _types as T
+from ._types import DualType, HyperDualType, JetType, _is_real_number
+
+SCALAR_OUTPUT_ERROR = "dualdiff: f must return a scalar"
+OUTPUT_TYPE_ERROR = "dualdiff: f must return a number or an array of numbers"
+
+
+# -- input ----------------------------------------------------------------------------------
+
+@intrinsic
+def readonly(typingctx: Any, a: Any) -> Any:
+    """The same array typed read-only (numba then rejects writes at compile time)."""
+    if not isinstance(a, types.Array):
+        return None
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        return impl_ret_borrowed(context, builder, sig.return_type, args[0])
+    return a.copy(readonly=True)(a), codegen
+
+
+def prepare_readonly(xd, shape):
+    """The seeded input as f receives it: xd read-only, reshaped to ``shape`` (None: as
+    is, (): the scalar element)."""
+
+
+def prepare_fresh(xd, shape):
+    """As prepare_readonly, but a fresh writable copy (for functions writing into x)."""
+
+
+def _prepare_overload(copy: bool) -> Any:
+    def ol(xd, shape):
+        if isinstance(shape, types.NoneType):
+            if copy:
+                return lambda xd, shape: xd.copy()
+            return lambda xd, shape: readonly(xd)
+        if isinstance(shape, types.BaseTuple) and len(shape) == 0:
+            return lambda xd, shape: xd[0]
+        if isinstance(shape, types.BaseTuple):
+            if copy:
+                return lambda xd, shape: xd.copy().reshape(shape)
+            return lambda xd, shape: readonly(xd.reshape(shape))
+        return None
+    return ol
+
+
+overload(prepare_readonly)(_prepare_overload(False))
+overload(prepare_fresh)(_prepare_overload(True))
+
+
+# -- output helpers (overloaded on what f returns) ------------------------------------------
+
+def scalar_parts(out, tref):
+    """(value, jet of tref's type) of a scalar output (numbers get zero partials)."""
+
+
+@overload(scalar_parts)
+def _ol_scalar_parts(out, tref):
+    if isinstance(out, JetType) or _is_real_number(out):
+        def impl(out, tref):
+            j = T.as_jet(tref, out)
+            return j.value, j
+        return impl
+    if isinstance(out, types.Array):
+        raise errors.TypingError(
+            f"{SCALAR_OUTPUT_ERROR}, but it returned an array ({out}); use jacobian for "
+            "vector-valued functions")
+    raise errors.TypingError(f"{SCALAR_OUTPUT_ERROR}, but it returned {out}")
+
+
+def output_shape(out):
+    """The shape of f's output (a tuple; () for a scalar)."""
+
+
+@overload(output_shape)
+def _ol_output_shape(out):
+    if isinstance(out, types.Array) and (isinstance(out.dtype, JetType) or _is_real_number(out.dtype)):
+        return lambda out: out.shape
+    if isinstance(out, JetType) or _is_real_number(out):
+        return lambda out: ()
+    raise errors.TypingError(f"{OUTPUT_TYPE_ERROR}, but it returned {out}")
+
+
+def shape_size(shape):
+    """The number of elements of an array of this shape (1 for ())."""
+
+
+@overload(shape_size)
+def _ol_shape_size(shape):
+    if isinstance(shape, types.BaseTuple) and len(shape) == 0:
+        return lambda shape: 1
+
+    def impl(shape):
+        m = 1
+        for s in shape:
+            m *= s
+        return m
+    return impl
+
+
+def output_item(out, i, tref):
+    """Element i (in C order) of f's output as a jet of tref's type."""
+
+
+@overload(output_item)
+def _ol_output_item(out, i, tref):
+    if isinstance(out, types.Array):
+        if out.ndim == 1:
+            return lambda out, i, tref: T.as_jet(tref, out[i])
+        return lambda out, i, tref: T.as_jet(tref, out.flat[i])
+    return lambda out, i, tref: T.as_jet(tref, out)
+
+
+# -- driver factories -----------------------------------------------------------------------
+
+def make_gradient_driver(f: Any, tt: DualType, prepare: Any) -> Any:
+    """(value, gradient, had_nan) of scalar f by chunks of tt.n columns."""
+    N = tt.n
+
+    @numba.njit
+    def gradient_driver(x, shape, g, *args):
+        n = x.shape[0]
+        xd = np.empty(n, dtype=tt)
+        for j in range(n):
+            xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j))
+        bad = False
+        j0 = 0
+        while True:
+            value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
+            for k in range(min(N, n - j0)):
+                g[j0 + k] = T.vget(r.eps, k)
+            bad = bad or T.vhasnan(r.eps)
+            for j in range(j0, min(j0 + N, n)):
+                xd[j] = T.new_dual(tt, x[j], T.vzero(tt))
+            j0 += N
+            if j0 >= n:
+                break
+            for j in range(j0, min(j0 + N, n)):
+                xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j - j0))
+        return value, bad
+
+    return gradient_driver
+
+
+def make_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
+    """(values, jacobian (m, n), output shape, had_nan) by chunks of tt.n columns."""
+    N = tt.n
+
+    @numba.njit
+    def jacobian_driver(x, shape, *args):
+        n = x.shape[0]
+        xd = np.empty(n, dtype=tt)
+        for j in range(n):
+            xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j))
+        out = f(prepare(xd, shape), *args)
+        oshape = output_shape(out)
+        m = shape_size(oshape)
+        values = np.empty(m)
+        jac = np.empty((m, n))
+        bad = False
+        j0 = 0
+        while True:
+            if output_shape(out) != oshape:
+                raise ValueError("f returned outputs of different shapes in different passes")
+            kmax = min(N, n - j0)
+            for i in range(m):
+                r = output_item(out, i, tt)
+                values[i] = r.value
+                for k in range(kmax):
+                    jac[i, j0 + k] = T.vget(r.eps, k)
+                bad = bad or T.vhasnan(r.eps)
+            for j in range(j0, min(j0 + N, n)):
+                xd[j] = T.new_dual(tt, x[j], T.vzero(tt))
+            j0 += N
+            if j0 >= n:
+                break
+            for j in range(j0, min(j0 + N, n)):
+                xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j - j0))
+            out = f(prepare(xd, shape), *args)
+        return values, jac, oshape, bad
+
+    return jacobian_driver
+
+
+def make_jvp_driver(f: Any, tt: DualType, prepare: Any) -> Any:
+    """(values, J·v, output shape, had_nan) in one pass with eps = v."""
+
+    @numba.njit
+    def jvp_driver(x, v, shape, *args):
+        n = x.shape[0]
+        xd = np.empty(n, dtype=tt)
+        for j in range(n):
+            xd[j] = T.new_dual(tt, x[j], T.vsplat(tt, v[j]))
+        out = f(prepare(xd, shape), *args)
+        oshape = output_shape(out)
+        m = shape_size(oshape)
+        values = np.empty(m)
+        jv = np.empty(m)
+        bad = False
+        for i in range(m):
+            r = output_item(out, i, tt)
+            values[i] = r.value
+            jv[i] = T.vget(r.eps, 0)
+            bad = bad or T.vhasnan(r.eps)
+        return values, jv, oshape, bad
+
+    return jvp_driver
+
+
+def make_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
+    """(value, gradient, Hessian, had_nan) of scalar f.
+
+    Column chunks [j0, j1) of tt.n columns ride on eps1; for each chunk, rows i < j1 ride
+    one at a time on the scalar eps2, so a pass yields H[i, j0:j1] in eps12 (upper
+    triangle and diagonal blocks only); the upper triangle is mirrored at the end so the
+    result is exactly symmetric.  The first pass of each chunk (i = 0) gives g[j0:j1].
+    """
+    N = tt.n
+
+    @numba.njit
+    def hessian_driver(x, shape, g, h, *args):
+        n = x.shape[0]
+        xd = np.empty(n, dtype=tt)
+        for j in range(n):
+            xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), 0.0, T.vzero(tt))
+        bad = False
+        value = 0.0
+        if n == 0:
+            value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
+        for j0 in range(0, n, N):
+            j1 = min(j0 + N, n)
+            for j in range(j0, j1):
+                xd[j] = T.new_hyperdual(tt, x[j], T.vunit(tt, j - j0), 0.0, T.vzero(tt))
+            for i in range(j1):
+                e = xd[i]
+                xd[i] = T.new_hyperdual(tt, x[i], e.eps1, 1.0, T.vzero(tt))
+                value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
+                xd[i] = T.new_hyperdual(tt, x[i], e.eps1, 0.0, T.vzero(tt))
+                if i == 0:
+                    for k in range(j1 - j0):
+                        g[j0 + k] = T.vget(r.eps1, k)
+                for k in range(j1 - j0):
+                    h[i, j0 + k] = T.vget(r.eps12, k)
+                bad = bad or T.vhasnan(r.eps1) or T.vhasnan(r.eps12) or np.isnan(r.eps2)
+            for j in range(j0, j1):
+                xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), 0.0, T.vzero(tt))
+        for i in range(n):
+            for j in range(i + 1, n):
+                h[j, i] = h[i, j]
+        return value, bad
+
+    return hessian_driver
+
+
+def make_hvp_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
+    """(value, H·v, had_nan): eps2 = v, eps1 = column chunks; eps12 = (H v)[j0:j1]."""
+    N = tt.n
+
+    @numba.njit
+    def hvp_driver(x, v, shape, hv, *args):
+        n = x.shape[0]
+        xd = np.empty(n, dtype=tt)
+        for j in range(n):
+            xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), v[j], T.vzero(tt))
+        bad = False
+        value = 0.0
+        if n == 0:
+            value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
+        for j0 in range(0, n, N):
+            j1 = min(j0 + N, n)
+            for j in range(j0, j1):
+                xd[j] = T.new_hyperdual(tt, x[j], T.vunit(tt, j - j0), v[j], T.vzero(tt))
+            value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
+            for k in range(j1 - j0):
+                hv[j0 + k] = T.vget(r.eps12, k)
+            bad = bad or T.vhasnan(r.eps1) or T.vhasnan(r.eps12) or np.isnan(r.eps2)
+            for j in range(j0, j1):
+                xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), v[j], T.vzero(tt))
+        return value, bad
+
+    return hvp_driver
+
+
+def make_second_derivative_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
+    """(values, f''(x) per output element, output shape, had_nan) for scalar x in one
+    hyper-dual pass with eps1 = eps2 = 1 (tt.n == 1)."""
+
+    @numba.njit
+    def second_derivative_driver(x, shape, *args):
+        xd = np.empty(1, dtype=tt)
+        xd[0] = T.new_hyperdual(tt, x[0], T.vsplat(tt, 1.0), 1.0, T.vzero(tt))
+        out = f(prepare(xd, shape), *args)
+        oshape = output_shape(out)
+        m = shape_size(oshape)
+        values = np.empty(m)
+        d2 = np.empty(m)
+        bad = False
+        for i in range(m):
+            r = output_item(out, i, tt)
+            values[i] = r.value
+            d2[i] = T.vget(r.eps12, 0)
+            bad = bad or T.vhasnan(r.eps1) or T.vhasnan(r.eps12) or np.isnan(r.eps2)
+        return values, d2, oshape, bad
+
+    return second_derivative_driver
+
+
+FACTORIES = {
+    "grad": (make_gradient_driver, DualType),
+    "jacobian": (make_jacobian_driver, DualType),
+    "jvp": (make_jvp_driver, DualType),
+    "hessian": (make_hessian_driver, HyperDualType),
+    "hvp": (make_hvp_driver, HyperDualType),
+    "second_derivative": (make_second_derivative_driver, HyperDualType),
+}
