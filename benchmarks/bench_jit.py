@@ -18,6 +18,7 @@ import numba
 import numpy as np
 from timing import guarded, print_table
 
+import dualdiff as dd
 from dualdiff import jit
 
 
@@ -52,45 +53,189 @@ def rosenbrock_hessian(x):
     return h
 
 
-def jax_peers() -> dict[str, object] | None:
+@numba.njit
+def broyden(x):
+    """Broyden tridiagonal: F_i = (3 - 2 x_i) x_i - x_{i-1} - 2 x_{i+1} + 1, x_0 = x_{n+1} = 0."""
+    n = x.shape[0]
+    out = np.empty_like(x)
+    for i in range(n):
+        left = x[i - 1] if i > 0 else 0.0
+        right = x[i + 1] if i < n - 1 else 0.0
+        out[i] = (3.0 - 2.0 * x[i]) * x[i] - left - 2.0 * right + 1.0
+    return out
+
+
+@numba.njit
+def broyden_jacobian(x):
+    n = x.shape[0]
+    j = np.zeros((n, n))
+    for i in range(n):
+        j[i, i] = 3.0 - 4.0 * x[i]
+        if i > 0:
+            j[i, i - 1] = -1.0
+        if i < n - 1:
+            j[i, i + 1] = -2.0
+    return j
+
+
+def rosenbrock_np(x, np=np):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def broyden_np(x, np=np):
+    left = np.concatenate([np.zeros(1), x[:-1]])
+    right = np.concatenate([x[1:], np.zeros(1)])
+    return (3.0 - 2.0 * x) * x - left - 2.0 * right + 1.0
+
+
+def rosenbrock_list(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def broyden_list(x):
+    n = len(x)
+    return [(3.0 - 2.0 * x[i]) * x[i] - (x[i - 1] if i > 0 else 0.0) - 2.0 * (x[i + 1] if i < n - 1 else 0.0)
+            + 1.0 for i in range(n)]
+
+
+def peers() -> dict[str, dict[str, object]]:
+    """Each peer's grad / hessian / jacobian as functions of x (missing peers skipped)."""
+    out: dict[str, dict[str, object]] = {}
     try:
         import jax
         import jax.numpy as jnp
+        jax.config.update("jax_enable_x64", True)
+        g = jax.jit(jax.grad(lambda x: rosenbrock_np(x, jnp)))
+        h = jax.jit(jax.hessian(lambda x: rosenbrock_np(x, jnp)))
+        jf = jax.jit(jax.jacfwd(lambda x: broyden_np(x, jnp)))
+        out["jax.jit"] = {"grad": lambda x: g(x).block_until_ready(),
+                          "hessian": lambda x: h(x).block_until_ready(),
+                          "jacobian": lambda x: jf(x).block_until_ready()}
     except ImportError:
-        return None
-    jax.config.update("jax_enable_x64", True)
+        pass
+    try:
+        import autograd
+        import autograd.numpy as anp
+        out["autograd"] = {"grad": autograd.grad(lambda x: rosenbrock_np(x, anp)),
+                           "hessian": autograd.hessian(lambda x: rosenbrock_np(x, anp)),
+                           "jacobian": autograd.jacobian(lambda x: broyden_np(x, anp))}
+    except ImportError:
+        pass
+    try:
+        import ad
+        ad_g, ad_h = ad.gh(lambda x: rosenbrock_list(list(x)))
+        out["ad"] = {"grad": lambda x: np.array(ad_g(x)), "hessian": lambda x: np.array(ad_h(x)),
+                     "jacobian": lambda x: np.array(ad.jacobian(broyden_list(ad.adnumber(list(x))),
+                                                                ad.adnumber(list(x))))}
+        out["ad"]["jacobian"] = _ad_jacobian(ad)
+    except ImportError:
+        pass
+    try:
+        import num_dual
+        out["num-dual"] = {"grad": lambda x: np.array(num_dual.gradient(rosenbrock_list, list(x))[1]),
+                           "hessian": lambda x: np.array(num_dual.hessian(rosenbrock_list, list(x))[2]),
+                           "jacobian": lambda x: np.array(num_dual.jacobian(broyden_list, list(x))[1])}
+    except ImportError:
+        pass
+    try:
+        import numdifftools as nd
+        out["numdifftools"] = {"grad": nd.Gradient(rosenbrock), "hessian": nd.Hessian(rosenbrock),
+                               "jacobian": nd.Jacobian(broyden)}
+    except ImportError:
+        pass
+    return out
 
-    def f(x):
-        return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-    g, h = jax.jit(jax.grad(f)), jax.jit(jax.hessian(f))
-    return {"grad": lambda x: g(x).block_until_ready(), "hessian": lambda x: h(x).block_until_ready()}
+
+def _ad_jacobian(ad):
+    def jacobian(x):
+        xs = ad.adnumber(list(x))
+        return np.array(ad.jacobian(broyden_list(xs), xs))
+    return jacobian
+
+
+CASES = {
+    "grad": (rosenbrock, rosenbrock_grad, lambda f: dd.grad(f)),
+    "hessian": (rosenbrock, rosenbrock_hessian, lambda f: dd.hessian(f)),
+    "jacobian": (broyden, broyden_jacobian, lambda f: dd.jacobian(f)),
+}
+# peers too slow to time above these sizes (one call takes seconds to minutes)
+LIMITS = {"ad": 10, "numdifftools": 100, "num-dual": 1000}
 
 
 def main(quick: bool = False) -> None:
     sizes = [2, 10, 100] if quick else [2, 10, 100, 1000]
-    jx = jax_peers()
-    peers = ["f alone", "analytic numba", "dualdiff.jit"] + (["jax.jit"] if jx else [])
-    rows = []
-    for what in ("grad", "hessian"):
+    others = peers()
+    names = ["f alone", "analytic numba", "dualdiff"] + list(others)
+    budget = 0.2 if quick else 0.4
+    for what, (f, analytic, transform) in CASES.items():
+        rows = []
+        ours = transform(f)
         for n in sizes:
-            if what == "hessian" and n > 100 and quick:
-                continue
             x = np.random.default_rng(n).uniform(-1.0, 1.0, n)
-            ours = jit.grad(rosenbrock, x) if what == "grad" else jit.hessian(rosenbrock, x)
-            want = rosenbrock_grad(x) if what == "grad" else rosenbrock_hessian(x)
-            assert np.allclose(ours, want, rtol=1e-13, atol=1e-12)
-            budget = 0.2 if quick else 0.5
-            row = {"case": f"{what} n={n} (chunk {jit.default_chunk(n, 1 if what == 'grad' else 2)})",
-                   "f alone": guarded(lambda: rosenbrock(x), budget),
-                   "analytic numba": guarded((lambda: rosenbrock_grad(x)) if what == "grad"
-                                             else (lambda: rosenbrock_hessian(x)), budget),
-                   "dualdiff.jit": guarded((lambda: jit.grad(rosenbrock, x)) if what == "grad"
-                                           else (lambda: jit.hessian(rosenbrock, x)), budget)}
-            if jx:
-                row["jax.jit"] = guarded(lambda: jx[what](x), budget)
+            want = analytic(x)
+            assert np.allclose(ours(x), want, rtol=1e-13, atol=1e-12)
+            order = 2 if what == "hessian" else 1
+            k = min(jit.default_chunk(n, order), jit.JACOBIAN_CHUNK) if what == "jacobian" else jit.default_chunk(n, order)
+            row = {"case": f"n={n} (chunk {k})",
+                   "f alone": guarded(lambda: f(x), budget),
+                   "analytic numba": guarded(lambda: analytic(x), budget),
+                   "dualdiff": guarded(lambda: ours(x), budget)}
+            for name, fns in others.items():
+                if n > LIMITS.get(name, 10**9) or (name == "num-dual" and what == "hessian" and n > 100):
+                    continue
+                fn = fns[what]
+                try:
+                    if not np.allclose(np.asarray(fn(x), dtype=float), want, rtol=1e-6, atol=1e-6):
+                        print(f"   ({name} disagrees on {what} n={n})")
+                except Exception as exc:
+                    print(f"   ({name} failed on {what} n={n}: {type(exc).__name__})")
+                    continue
+                row[name] = guarded(lambda fn=fn: fn(x), budget, limit=3.0)
             rows.append(row)
-    print_table("Extended Rosenbrock (plain njit loop): median time per call", rows, peers,
-                "analytic numba")
+            print(f"   done {what} n={n}", file=sys.stderr, flush=True)
+        title = {"grad": "gradient of extended Rosenbrock (njit loop)",
+                 "hessian": "Hessian of extended Rosenbrock (njit loop)",
+                 "jacobian": "Jacobian of the Broyden tridiagonal function (njit loop)"}[what]
+        print_table(f"numba engine: {title}, median per call", rows, names, "dualdiff")
+    startup()
+
+
+def startup() -> None:
+    """First dd.hessian of a new cache=True njit function: in a new process, then in a
+    second process with numba's cache warm (what a user's second run pays)."""
+    import os
+    import subprocess
+    import tempfile
+    import textwrap
+
+    script = textwrap.dedent("""
+        import time
+        import numba, numpy as np
+        import dualdiff as dd
+        @numba.njit(cache=True)
+        def f(x):
+            s = 0.0
+            for i in range(x.shape[0] - 1):
+                s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+            return s
+        x = np.linspace(-1.0, 1.0, 10)
+        t0 = time.perf_counter()
+        dd.hessian(f)(x)
+        print(time.perf_counter() - t0)
+    """)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "startup_case.py")
+        with open(path, "w") as fh:
+            fh.write(script)
+        env = {**os.environ, "NUMBA_CACHE_DIR": os.path.join(tmp, "cache")}
+        times = [float(subprocess.run([sys.executable, path], capture_output=True, text=True, env=env,
+                                      check=True).stdout) for _ in range(2)]
+    print("\n## numba engine: first call of dd.hessian(f)(x) for a new cache=True njit function\n")
+    print("| process | first call |\n|---|---|")
+    print(f"| new (cold numba cache) | {times[0]:.2f} s |\n| second (warm cache) | {times[1]:.2f} s |")
 
 
 if __name__ == "__main__":

@@ -132,17 +132,37 @@ def _numba_route(name: str, f: Any, engine: str, chunk: int | None,
         return None
     from . import jit
 
-    fast = jit.transform(name, f, chunk=chunk)
+    fast = jit.transform(name, f, chunk=chunk)  # validates f and chunk now
     if engine == "numba":
         return fast
     slow = python(f.py_func)
+    target = getattr(jit, name)
 
-    @functools.wraps(f, updated=())
-    def routed(x: Any, *args: Any, **kwargs: Any) -> Any:
+    def general(x: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(x, Jet) or (isinstance(x, np.ndarray) and x.dtype == object):
             return slow(x, *args, **kwargs)
-        return fast(x, *args, **kwargs)
+        return fast(x, *args, **kwargs)  # keyword arguments raise: numba passes them positionally
 
+    f64 = np.dtype(np.float64)
+    if name == "grad":
+        fast_grad = jit.grad_function(f, chunk)
+
+        def routed(x: Any, *args: Any, **kwargs: Any) -> Any:
+            if type(x) is np.ndarray and x.dtype is f64 and not kwargs:  # the hot path
+                return fast_grad(x, *args)
+            return general(x, *args, **kwargs)
+    elif name in jit.CHUNKED:
+        def routed(x: Any, *args: Any, **kwargs: Any) -> Any:
+            if type(x) is np.ndarray and x.dtype is f64 and not kwargs:  # the hot path: no layers
+                return target(f, x, *args, chunk=chunk)
+            return general(x, *args, **kwargs)
+    else:
+        def routed(x: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(x, (float, np.ndarray)) and not kwargs and not isinstance(x, Jet):
+                return target(f, x, *args)
+            return general(x, *args, **kwargs)
+
+    functools.update_wrapper(routed, f, updated=())
     return routed
 
 
