@@ -432,8 +432,9 @@ def _value_function(np_func: Any) -> Callable[..., Any]:
     return impl
 
 
+# value-only functions (ufuncs such as np.isnan go through __array_ufunc__ instead)
 for _f in (np.argmax, np.argmin, np.argsort, np.allclose, np.isclose, np.array_equal, np.nonzero,
-           np.count_nonzero, np.sign, np.isnan, np.isfinite, np.isinf, np.any, np.all, np.searchsorted):
+           np.count_nonzero, np.any, np.all, np.searchsorted):
     implements(_f)(_value_function(_f))
 
 

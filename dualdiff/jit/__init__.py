@@ -277,9 +277,8 @@ def grad_function(f: Any, chunk: int | None = None) -> Any:
                 if not drv(x, None, g, *args)[-1]:
                     return g
             else:
-                k = (_DEFAULT_CHUNKS[n] if n <= SMALL_CHUNK else default_chunk(n)) if chunk is None \
-                    else _chunk(chunk, n)
-                g = grad(f, x, *args, chunk=k)
+                k = _input_chunk(x, chunk, "grad")[3]  # the chunk grad() compiles for
+                g = grad(f, x, *args, chunk=chunk)
                 if (f, "grad") not in _fresh:
                     by_size[n] = _drivers.get((f, "grad", k, False))
                 return g
