@@ -41,7 +41,14 @@ from __future__ import annotations
 import numpy as np
 
 from .line_search import at_rounding_floor, backtracking
-from .problem import Problem, finite, norm, not_finite_message, rounding_message, small_step, stop_message
+from .problem import (
+    Problem,
+    finite,
+    norm,
+    rounding_message,
+    second_order_stop,
+    small_step,
+)
 from .result import OptimizeResult, Status
 
 MODIFICATIONS = ("shift", "abs", "levenberg", None)
@@ -128,14 +135,9 @@ def newton(problem: Problem, *, tol: float, maxiter: int, xtol: float, alpha: fl
     f, g, h = problem.value_grad_hessian(x)
     while True:
         stop = problem.visit(x, f, g, nit)
-        if not finite(f, g, h):
-            what = "f" if not finite(f) else "the gradient" if not finite(g) else "the Hessian"
-            return done(Status.NOT_FINITE, not_finite_message(nit, what))
-        gn = norm(g)
-        for status, hit in ((Status.CONVERGED, gn <= tol), (Status.CALLBACK, stop),
-                            (Status.MAXITER, nit >= maxiter)):
-            if hit:
-                return done(status, stop_message(status, nit, gn, tol))
+        stopped = second_order_stop(f, g, h, nit, stop, tol, maxiter)
+        if stopped is not None:
+            return done(*stopped)
         p, modified = newton_direction(g, h, modification, delta)
         if p is None:
             return done(Status.SINGULAR, (

@@ -242,6 +242,20 @@ def not_finite_message(nit: int, what: str, hint: str = "") -> str:
     return f"Non-finite value: {what} is inf or NaN at iteration {nit}" + (f" ({hint})." if hint else ".")
 
 
+def second_order_stop(f: float, g: np.ndarray, h: np.ndarray, nit: int, stop: bool, tol: float,
+                      maxiter: int) -> tuple[Status, str] | None:
+    """The stopping tests the second-order methods share: non-finite f/g/H, then
+    ||g|| <= tol, a callback's request, maxiter.  None: go on iterating."""
+    if not finite(f, g, h):
+        what = "f" if not finite(f) else "the gradient" if not finite(g) else "the Hessian"
+        return Status.NOT_FINITE, not_finite_message(nit, what)
+    gn = norm(g)
+    for status, hit in ((Status.CONVERGED, gn <= tol), (Status.CALLBACK, stop), (Status.MAXITER, nit >= maxiter)):
+        if hit:
+            return status, stop_message(status, nit, gn, tol)
+    return None
+
+
 def rounding_message(nit: int, decrease: float, f: float, gnorm: float) -> str:
     return (f"Converged to the rounding floor of f after {nit} iterations: a step could decrease f by "
             f"about {decrease:.3g}, below its rounding error ~{abs(f) * 2.0**-52:.3g}, so no computed "

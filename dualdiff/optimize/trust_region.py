@@ -35,7 +35,14 @@ import math
 import numpy as np
 
 from .line_search import at_rounding_floor
-from .problem import Problem, finite, norm, not_finite_message, rounding_message, small_step, stop_message
+from .problem import (
+    Problem,
+    finite,
+    norm,
+    rounding_message,
+    second_order_stop,
+    small_step,
+)
 from .result import OptimizeResult, Status
 
 
@@ -101,14 +108,9 @@ def newton_trust(problem: Problem, *, tol: float, maxiter: int, xtol: float,
         return problem.result(x, f, nit, status, message, jac=g, hess=h, trust_radius=radius)
 
     while True:
-        if not finite(f, g, h):
-            what = "f" if not finite(f) else "the gradient" if not finite(g) else "the Hessian"
-            return done(Status.NOT_FINITE, not_finite_message(nit, what))
-        gn = norm(g)
-        for status, hit in ((Status.CONVERGED, gn <= tol), (Status.CALLBACK, stop),
-                            (Status.MAXITER, nit >= maxiter)):
-            if hit:
-                return done(status, stop_message(status, nit, gn, tol))
+        stopped = second_order_stop(f, g, h, nit, stop, tol, maxiter)
+        if stopped is not None:
+            return done(*stopped)
         p, sigma = solve_subproblem(g, h, radius)
         if sigma == 0.0 and small_step(p, x, xtol):
             return done(Status.SMALL_STEP, (
