@@ -138,6 +138,7 @@ def newton(problem: Problem, *, tol: float, maxiter: int, xtol: float, alpha: fl
         stopped = second_order_stop(f, g, h, nit, stop, tol, maxiter)
         if stopped is not None:
             return done(*stopped)
+        gn = norm(g)
         p, modified = newton_direction(g, h, modification, delta)
         if p is None:
             return done(Status.SINGULAR, (

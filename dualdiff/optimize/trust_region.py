@@ -111,6 +111,7 @@ def newton_trust(problem: Problem, *, tol: float, maxiter: int, xtol: float,
         stopped = second_order_stop(f, g, h, nit, stop, tol, maxiter)
         if stopped is not None:
             return done(*stopped)
+        gn = norm(g)
         p, sigma = solve_subproblem(g, h, radius)
         if sigma == 0.0 and small_step(p, x, xtol):
             return done(Status.SMALL_STEP, (
