@@ -355,8 +355,13 @@ def test_trust_region_and_modified_newton_leave_a_saddle():
     for method in ("newton", "newton-trust"):
         res = minimize(f, [0.3, 1e-6], method=method)
         assert res.success and abs(abs(res.x[1]) - np.sqrt(2)) < 1e-8, method
-    # started exactly at the saddle, every method stops there: the gradient is 0
-    res = minimize(f, [0.0, 0.0], method="newton-trust")
+    # started exactly at the saddle the gradient is 0: the Newton methods see the negative
+    # curvature (H = diag(2, -2)) and leave along it; gradient descent cannot (and its success
+    # claims a first-order point only)
+    for method in ("newton", "newton-trust"):
+        res = minimize(f, [0.0, 0.0], method=method)
+        assert res.success and res.nit > 0 and abs(abs(res.x[1]) - np.sqrt(2)) < 1e-8, method
+    res = minimize(f, [0.0, 0.0], method="gd")
     assert res.nit == 0 and res.success
 
 

@@ -229,8 +229,8 @@ def test_newton_modifies_an_indefinite_hessian():
         res = minimize(himmelblau, x0, method="newton", modification=modification)
         assert res.success and res.nmod >= 1 and res.fun < 1e-20
     pure = minimize(himmelblau, x0, method="newton", modification=None, line_search=False)
-    assert pure.success and pure.nmod == 0
-    assert classify_critical_point(himmelblau, pure.x).kind == "maximum"
+    assert not pure.success and pure.status is Status.SADDLE and "local maximum" in pure.message
+    assert pure.nmod == 0 and classify_critical_point(himmelblau, pure.x).kind == "maximum"
     np.testing.assert_allclose(pure.x, [-0.270845, -0.923039], atol=1e-6)
 
 
@@ -273,4 +273,5 @@ def test_line_search_stops_at_the_rounding_floor_of_f():
     for method in ("newton", "newton-trust"):
         res = minimize(g, [0.0, 0.0], method=method)
         assert res.status is Status.CONVERGED and res.fun == 1e3
-        assert min(np.linalg.norm(res.x - np.array(m)) for m in HIMMELBLAU_MINIMA) < 1e-12
+        # ||∇f|| <= tol = 1e-8 pins x to about tol / λ_min(∇²f) ~ 1e-9 of a minimum
+        assert min(np.linalg.norm(res.x - np.array(m)) for m in HIMMELBLAU_MINIMA) < 1e-9

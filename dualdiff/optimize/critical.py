@@ -9,6 +9,14 @@ H = ∇²f(x*).  With the eigenvalues λ_1 <= ... <= λ_n of H:
 * otherwise some λ_i = 0 and the rest share a sign: **degenerate**, the test is
   inconclusive (higher-order terms decide: x⁴, -x⁴ and x³ all have H = 0 at 0).
 
+The test says nothing at a point that is not critical: there f(x + h) = f(x) + ∇f·h + ...
+falls along -∇f whatever H is.  So where ||∇f(x)|| > ``tol`` the kind is **"not critical"**
+(the eigenvalues are still reported).  The default ``tol`` = 10⁻⁶ is absolute: a
+gradient tolerance relative to |f(x)| would let adding a constant to f (10⁸ + (x - 1)²)
+turn a non-critical point into a "minimum".  For an f whose gradient cannot get that
+small in floating point (|f| ~ 10¹², or a result ``minimize`` returned with status
+ROUNDING), pass a larger ``tol``.
+
 "Zero" means |λ| <= ``eig_tol`` · max(1, max|λ|).  For a scalar x the single
 "eigenvalue" is f''(x) (from ``dd.second_derivative``).
 """
@@ -30,8 +38,8 @@ class CriticalPoint:
     """The second-derivative test at x.
 
     ``kind`` is "minimum", "maximum", "saddle" or "degenerate" (from the Hessian's
-    eigenvalues alone); it classifies a critical point only when ``is_critical``
-    (``gradient_norm <= tol``).  ``eigenvalues`` are ascending.
+    eigenvalues) when x is critical (``is_critical``: ``gradient_norm <= tol``), and
+    "not critical" otherwise.  ``eigenvalues`` are ascending (reported in either case).
     """
 
     kind: str
@@ -44,7 +52,7 @@ class CriticalPoint:
     hessian: Any
 
     def __str__(self) -> str:
-        where = "critical point" if self.is_critical else "NOT a critical point"
+        where = "critical point" if self.is_critical else "the gradient is not small"
         return (f"{self.kind} ({where}: |grad f| = {self.gradient_norm:.3g}; Hessian eigenvalues "
                 f"{np.array2string(self.eigenvalues, precision=6, threshold=10)})")
 
@@ -78,18 +86,24 @@ def _derivatives(f: Callable[..., Any], x: Any, args: tuple) -> tuple[Any, float
 
 def classify_critical_point(f: Callable[..., Any], x: Any, tol: float = 1e-6, eig_tol: float = 1e-8,
                             args: tuple = ()) -> CriticalPoint:
-    """Classify x by the eigenvalues of ∇²f(x): minimum, maximum, saddle or degenerate.
+    """Classify x by ∇f(x) and the eigenvalues of ∇²f(x).
 
-    ``is_critical`` is ``||∇f(x)|| <= tol``; an eigenvalue counts as zero when
-    |λ| <= eig_tol · max(1, max|λ|).  The result also carries ``x``, ``value`` f(x),
-    ``gradient`` and ``hessian``.
+    ``tol`` is the gradient tolerance: x is critical (``is_critical``) when
+    ||∇f(x)||₂ <= tol (absolute, default 10⁻⁶).  Then ``kind`` is "minimum" (all λ > 0),
+    "maximum" (all λ < 0), "saddle" (both signs) or "degenerate" (a zero eigenvalue, no
+    sign change: inconclusive); otherwise ``kind`` is "not critical".  An eigenvalue counts
+    as zero when |λ| <= eig_tol · max(1, max|λ|).  The result also carries the ascending
+    ``eigenvalues``, ``gradient_norm``, ``x``, ``value`` f(x), ``gradient`` and ``hessian``.
     """
     if not isinstance(args, tuple):
         args = (args,)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) or not tol >= 0:
+        raise ValueError(f"tol (the gradient tolerance) must be a non-negative number, got {tol!r}")
     xa, value, g, h, lam = _derivatives(f, x, args)
     gnorm = float(np.linalg.norm(np.ravel(g)))
-    return CriticalPoint(kind=_kind(lam, eig_tol), eigenvalues=lam, gradient_norm=gnorm,
-                         is_critical=gnorm <= tol, x=xa, value=value, gradient=g, hessian=h)
+    critical = gnorm <= tol
+    return CriticalPoint(kind=_kind(lam, eig_tol) if critical else "not critical", eigenvalues=lam,
+                         gradient_norm=gnorm, is_critical=critical, x=xa, value=value, gradient=g, hessian=h)
 
 
 def condition_number(f: Callable[..., Any], x: Any, args: tuple = ()) -> float:

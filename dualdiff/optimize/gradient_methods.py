@@ -17,8 +17,13 @@ With g_k = ∇f(x_k) (one ``dd.value_and_grad`` pass per iteration) and learning
   so every recorded point is one where the gradient was evaluated and tested.
 
 All stop when ||g_k|| <= tol (status CONVERGED), when the step is below
-``xtol · (1 + ||x_k||)`` (SMALL_STEP), after ``maxiter`` iterations, or when f or g
-stops being finite (a diverging learning rate).
+``xtol · (1 + ||x_k||)`` (SMALL_STEP), after ``maxiter`` iterations, when f falls below
+-10³⁰·max(1, |f(x₀)|) or to -inf (UNBOUNDED: f decreases without bound), or when f or g
+stops being finite otherwise (a diverging learning rate).  These methods see no
+curvature: their success means a first-order point only (a saddle passes; check with
+:func:`~dualdiff.optimize.classify_critical_point`).  With a fixed step, f = -x falls by the
+same α per iteration and never reaches the "unbounded" threshold; the MAXITER message then
+notes that f went down while the gradient did not shrink, so f may be unbounded below.
 """
 
 from __future__ import annotations
@@ -26,7 +31,16 @@ from __future__ import annotations
 import numpy as np
 
 from .line_search import at_rounding_floor, backtracking
-from .problem import Problem, finite, norm, not_finite_message, rounding_message, small_step, stop_message
+from .problem import (
+    Problem,
+    finite,
+    norm,
+    not_finite_message,
+    rounding_message,
+    small_step,
+    stop_message,
+    unbounded_message,
+)
 from .result import OptimizeResult, Status
 
 
@@ -57,6 +71,9 @@ class _Run:
         p = self.problem
         f, g = p.value_and_grad(x)
         stop = p.visit(x, f, g, nit)
+        if p.unbounded(f):
+            return f, g, p.result(x, f, nit, Status.UNBOUNDED, unbounded_message(nit, f, p.unbounded_bound()),
+                                  jac=g)
         if not finite(f, g):
             what = "f" if not finite(f) else "the gradient"
             return f, g, p.result(x, f, nit, Status.NOT_FINITE, not_finite_message(nit, what, self.hint), jac=g)
@@ -64,7 +81,10 @@ class _Run:
         for status, hit in ((Status.CONVERGED, gn <= self.tol), (Status.CALLBACK, stop),
                             (Status.MAXITER, nit >= self.maxiter)):
             if hit:
-                return f, g, p.result(x, f, nit, status, stop_message(status, nit, gn, self.tol), jac=g)
+                message = stop_message(status, nit, gn, self.tol)
+                if status is Status.MAXITER:
+                    message += p.maxiter_hint(f, gn)
+                return f, g, p.result(x, f, nit, status, message, jac=g)
         return f, g, None
 
     def small_step(self, x: np.ndarray, f: float, g: np.ndarray, nit: int, step: np.ndarray,

@@ -21,6 +21,18 @@ near 0).  No comparison of computed values can then confirm progress (a "decreas
 an ulp is luck).  The solvers test :func:`at_rounding_floor` before searching: gradient
 descent then stops successfully with status ROUNDING (as scipy's L-BFGS-B does on
 "REL_REDUCTION_OF_F <= FACTR*EPSMCH"), Newton's methods judge the full step by ||∇f||.
+
+Along a direction of non-positive curvature (pᵀ∇²f p <= 0) the quadratic model of f is
+unbounded below and backtracking from α₀ would stop at a step that is merely "long
+enough": :func:`expand` then doubles α while f keeps decreasing (at most
+``MAX_DOUBLINGS`` times, and no further once f is below the "unbounded" bound), and
+:func:`curvature_search` is the search along an eigenvector d of negative curvature
+λ = dᵀ∇²f d < 0 at a point where the gradient may vanish: it asks for
+
+    f(x + α d) <= f(x) + c₁ (α ∇f·d + ½ α² λ)
+
+(the Armijo condition with the curvature term of the model, as in Moré & Sorensen's
+curvilinear search), halving α from α₀ and then expanding.
 """
 
 from __future__ import annotations
@@ -33,6 +45,8 @@ EPS = 2.0**-52
 #: a decrease below FLOOR · ε · |f| is lost in the rounding error of f
 FLOOR = 100.0
 MAX_TRIALS = 60
+#: 2^128 ≈ 3·10³⁸: from a step as short as 10⁻⁸, doubling reaches the 10³⁰ scale of "unbounded"
+MAX_DOUBLINGS = 128
 
 
 def backtracking(phi: Callable[[float], float], f0: float, slope: float, alpha0: float = 1.0,
@@ -66,3 +80,47 @@ def at_rounding_floor(f0: float, predicted_decrease: float) -> bool:
     """True if a decrease of ``predicted_decrease`` (α₀|s| for a line search, m(0) - m(p) for
     a trust region) is too small to be seen in computed values of f near ``f0``."""
     return 0.0 <= predicted_decrease <= FLOOR * EPS * abs(f0)
+
+
+def expand(phi: Callable[[float], float], alpha: float, f_alpha: float, stop_below: float = -math.inf,
+           max_doublings: int = MAX_DOUBLINGS) -> tuple[float, float]:
+    """Double α while ``phi(2α) < phi(α)``, from an accepted (α, phi(α)); the last such pair.
+
+    Stops once ``phi(α) <= stop_below`` (f is already "unbounded") or after
+    ``max_doublings`` doublings; a non-finite or larger value ends the expansion (but -inf
+    is returned: f is unbounded below there).
+    """
+    for _ in range(max_doublings):
+        if f_alpha <= stop_below:
+            break
+        trial = phi(2.0 * alpha)
+        if not trial < f_alpha:  # NaN, +inf or no further decrease
+            break
+        alpha, f_alpha = 2.0 * alpha, trial
+    return alpha, f_alpha
+
+
+def curvature_search(phi: Callable[[float], float], f0: float, slope: float, curvature: float,
+                     alpha0: float = 1.0, stop_below: float = -math.inf, c1: float = C1,
+                     max_trials: int = MAX_TRIALS) -> tuple[float, float] | None:
+    """A step along a direction d of negative curvature: the first α = α₀, α₀/2, ... with
+
+        phi(α) <= f0 + c1 (α·slope + ½ α²·curvature)   and   phi(α) < f0,
+
+    then expanded by :func:`expand`.  ``slope = ∇f·d <= 0``, ``curvature = dᵀ∇²f d < 0``.  None if
+    the inputs are not of that kind or no trial step decreases f enough (the negative
+    curvature is lost in f's rounding, or f is not smooth).
+    """
+    if not (slope <= 0 and curvature < 0 and alpha0 > 0):
+        return None
+    alpha = alpha0
+    for _ in range(max_trials):
+        fa = phi(alpha)
+        if fa == -math.inf:
+            return alpha, fa
+        if math.isfinite(fa) and fa < f0 and fa <= f0 + c1 * (alpha * slope + 0.5 * alpha * alpha * curvature):
+            return expand(phi, alpha, fa, stop_below)
+        alpha *= 0.5 if math.isfinite(fa) else 0.1
+        if alpha == 0.0:
+            break
+    return None

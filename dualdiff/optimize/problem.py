@@ -9,12 +9,28 @@ counts evaluations, records the path, calls the callback, and assembles the
 Evaluations run under ``np.errstate(over, invalid, divide = "ignore")``: an overflow or
 NaN is not an exception but a value the solvers detect and report (``Status.NOT_FINITE``,
 or a shorter step in a line search).
+
+Two tests shared by the solvers decide what a run may claim:
+
+* **unbounded below** (:meth:`Problem.unbounded`): f(x_k) = -inf, or
+  f(x_k) < -``UNBOUNDED_RATIO`` · max(1, |f(x0)|) with ``UNBOUNDED_RATIO`` = 10³⁰.  No
+  finite minimum of a problem posed at the scale of f(x0) lies 30 orders of magnitude
+  below it, so reaching there means f decreases without bound along the iterates
+  (``Status.UNBOUNDED``).  The ratio is relative so that objectives of any scale
+  (f ≈ -10²⁷ at a legitimate minimum, say) are not misjudged.
+* **negative curvature** (:func:`curvature`): the Hessian's smallest eigenvalue
+  λ_min < -``CURVATURE_RTOL`` · max(1, max|λ|), ``CURVATURE_RTOL`` = 10⁻⁸, the same "zero"
+  as :func:`~dualdiff.optimize.classify_critical_point`'s default ``eig_tol``.  A point
+  with ||∇f|| <= tol and no negative curvature satisfies the second-order necessary
+  conditions of a minimum (∇f = 0, ∇²f positive semidefinite) to tolerance; with
+  negative curvature it is a saddle or a maximum, whatever the gradient says.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,6 +39,11 @@ from .. import transforms as _t
 from .result import OptimizeResult, Path, Status
 
 Function = Callable[..., Any]
+
+#: f below -UNBOUNDED_RATIO · max(1, |f(x0)|) (or f = -inf) counts as unbounded below
+UNBOUNDED_RATIO = 1e30
+#: an eigenvalue below -CURVATURE_RTOL · max(1, max|λ|) is negative curvature
+CURVATURE_RTOL = 1e-8
 
 
 def as_start(x0: Any, who: str) -> np.ndarray:
@@ -82,6 +103,27 @@ class Problem:
         self._vgh = _t.value_grad_hessian(f)
         self._jac = _t.derivative(f) if self.scalar else _t.jacobian(f)
         self.fshape: tuple[int, ...] = ()
+        self.f_start: float | None = None
+        self.g_start_norm: float | None = None
+
+    # -- unbounded below -----------------------------------------------------------------
+
+    def unbounded_bound(self) -> float:
+        """-UNBOUNDED_RATIO · max(1, |f(x0)|): a value of f below this is "unbounded"."""
+        start = self.f_start if self.f_start is not None and np.isfinite(self.f_start) else 0.0
+        return -UNBOUNDED_RATIO * max(1.0, abs(start))
+
+    def maxiter_hint(self, fun: float, gnorm: float) -> str:
+        """For a MAXITER message: a note if f went down while ||∇f|| did not (f = -x, say)."""
+        f0, g0 = self.f_start, self.g_start_norm
+        if f0 is None or g0 is None or not (fun < f0 and g0 > 0.0 and gnorm >= g0):
+            return ""
+        return (f" f went down from {f0:.6g} to {fun:.6g} while the gradient norm did not shrink "
+                f"({g0:.3g} at x0): f may be unbounded below, or the steps are too short.")
+
+    def unbounded(self, fun: float) -> bool:
+        """True if ``fun`` is -inf or below :meth:`unbounded_bound` (NaN is not unbounded)."""
+        return bool(fun == -np.inf or fun < self.unbounded_bound())
 
     # -- shapes ------------------------------------------------------------------------
 
@@ -176,6 +218,9 @@ class Problem:
 
         Returns True if the callback asks to stop (returns True or raises StopIteration).
         """
+        if nit == 0 and self.f_start is None and np.ndim(fun) == 0:
+            self.f_start = float(fun)
+            self.g_start_norm = None if jac is None else norm(jac)
         if self.record_path:
             self.path_x.append(self.output(x))
             self.path_f.append(fun if np.ndim(fun) == 0 else np.array(fun))
@@ -242,17 +287,70 @@ def not_finite_message(nit: int, what: str, hint: str = "") -> str:
     return f"Non-finite value: {what} is inf or NaN at iteration {nit}" + (f" ({hint})." if hint else ".")
 
 
-def second_order_stop(f: float, g: np.ndarray, h: np.ndarray, nit: int, stop: bool, tol: float,
-                      maxiter: int) -> tuple[Status, str] | None:
-    """The stopping tests the second-order methods share: non-finite f/g/H, then
-    ||g|| <= tol, a callback's request, maxiter.  None: go on iterating."""
+def unbounded_message(nit: int, f: float, bound: float) -> str:
+    if f == -np.inf:
+        return f"Unbounded: f = -inf at iteration {nit}: f is unbounded below."
+    return (f"Unbounded: f = {f:.3g} < {bound:.3g} = -1e30·max(1, |f(x0)|) after {nit} iterations: f "
+            "decreases without bound along the iterates (it is unbounded below); there is no minimum "
+            "to converge to.")
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """The eigenvalues of a Hessian and what they say about a point where ∇f ≈ 0."""
+
+    eigenvalues: np.ndarray  #: ascending
+    direction: np.ndarray    #: a unit eigenvector of the smallest eigenvalue
+    negative: bool           #: λ_min < -CURVATURE_RTOL · max(1, max|λ|)
+
+    @property
+    def lam_min(self) -> float:
+        return float(self.eigenvalues[0])
+
+    @property
+    def kind(self) -> str:
+        """"local maximum" if every eigenvalue is negative, else "saddle point"."""
+        zero = CURVATURE_RTOL * max(1.0, float(np.abs(self.eigenvalues).max()))
+        return "local maximum" if bool(np.all(self.eigenvalues < -zero)) else "saddle point"
+
+
+def curvature(h: np.ndarray) -> Curvature:
+    """The eigendecomposition test for negative curvature of the (finite, symmetric) h."""
+    lam, q = np.linalg.eigh(h)
+    zero = CURVATURE_RTOL * max(1.0, float(np.abs(lam).max()))
+    return Curvature(eigenvalues=lam, direction=q[:, 0].copy(), negative=bool(lam[0] < -zero))
+
+
+def saddle_message(nit: int, gnorm: float, tol: float, curv: Curvature, why: str) -> str:
+    """The SADDLE message: first-order conditions hold, second-order ones do not."""
+    return (f"Stopped at a {curv.kind}, not a minimum, after {nit} iterations: the gradient norm "
+            f"{gnorm:.3g} is small (tol = {tol:.3g}) but the Hessian has the negative eigenvalue "
+            f"{curv.lam_min:.3g}, so the second-order conditions for a minimum fail; {why}.")
+
+
+def second_order_stop(problem: Problem, f: float, g: np.ndarray, h: np.ndarray, nit: int, stop: bool,
+                      tol: float, maxiter: int) -> tuple[Status, str] | None:
+    """The stopping tests the second-order methods share: f unbounded below, non-finite
+    f/g/H, ||g|| <= tol *and* no negative curvature (second-order conditions), a callback's
+    request, maxiter.  None: go on iterating (also at a first-order point with negative
+    curvature, which the solver then leaves)."""
+    if problem.unbounded(f):
+        return Status.UNBOUNDED, unbounded_message(nit, f, problem.unbounded_bound())
     if not finite(f, g, h):
         what = "f" if not finite(f) else "the gradient" if not finite(g) else "the Hessian"
         return Status.NOT_FINITE, not_finite_message(nit, what)
     gn = norm(g)
-    for status, hit in ((Status.CONVERGED, gn <= tol), (Status.CALLBACK, stop), (Status.MAXITER, nit >= maxiter)):
+    curv = curvature(h) if gn <= tol else None
+    if curv is not None and not curv.negative:
+        return Status.CONVERGED, stop_message(Status.CONVERGED, nit, gn, tol)
+    for status, hit in ((Status.CALLBACK, stop), (Status.MAXITER, nit >= maxiter)):
         if hit:
-            return status, stop_message(status, nit, gn, tol)
+            if status is Status.MAXITER and curv is not None:
+                return status, (f"Maximum number of iterations ({nit}) reached at a {curv.kind}: gradient "
+                                f"norm {gn:.3g} <= tol = {tol:.3g} but the Hessian has the negative "
+                                f"eigenvalue {curv.lam_min:.3g} (not a minimum). Increase maxiter.")
+            message = stop_message(status, nit, gn, tol)
+            return status, message + (problem.maxiter_hint(f, gn) if status is Status.MAXITER else "")
     return None
 
 

@@ -31,10 +31,13 @@ class Status(enum.IntEnum):
     SINGULAR = 5        #: a singular Hessian (pure Newton) or Jacobian (roots)
     NO_DECREASE = 6     #: the line search or trust region could not decrease f (not rounding)
     CALLBACK = 7        #: the callback returned True or raised StopIteration
+    UNBOUNDED = 8       #: f fell below -10³⁰·max(1, |f(x0)|) or to -inf: f is unbounded below
+    SADDLE = 9          #: ∇f ≈ 0 but ∇²f has a negative eigenvalue: a saddle or maximum (Newton methods)
 
     @property
     def success(self) -> bool:
-        """The first three: x is a critical point to the accuracy f and ``tol`` allow."""
+        """The first three: x is a critical point to the accuracy f and ``tol`` allow (for the
+        Newton methods also a second-order one: no negative curvature at x)."""
         return self in (Status.CONVERGED, Status.SMALL_STEP, Status.ROUNDING)
 
 

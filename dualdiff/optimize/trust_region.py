@@ -26,6 +26,21 @@ if it reduces ||∇f|| (f may then change by a few ulps either way), and otherwi
 stops with status ROUNDING.  The radius shrinks to ||p||/4 when
 ρ < 1/4 and doubles (up to ``max_trust_radius``) when ρ > 3/4 and the step reached the
 boundary.  The eigendecomposition costs O(n³) per iteration: meant for small n.
+
+**Second-order success.**  ||∇f|| <= tol ends the run successfully only if the Hessian
+has no negative curvature (λ_min >= -10⁻⁸·max(1, max|λ|)); otherwise the iteration goes
+on, and the subproblem itself leaves the saddle or maximum: with g ≈ 0 it is the (nearly)
+hard case, whose solution is a step of length Δ along the eigenvector of λ_min, predicted
+to lower f by ½|λ_min|Δ².  If the radius collapses there without a decrease, the status
+is SADDLE (``success=False``).  The SMALL_STEP and ROUNDING stops need σ = 0, i.e. a
+positive definite H, so they are second-order points already.
+
+**Unbounded below.**  f below -10³⁰·max(1, |f(x₀)|) (or -inf) stops the run with status
+UNBOUNDED.  Since the radius is capped at ``max_trust_radius``, f = -x₁ would only fall by
+that much per iteration; so when a step of the maximal length along non-positive model
+curvature (pᵀHp <= 0) is accepted with ρ > 3/4, f is also probed at x + 2p, x + 4p, ...
+while it keeps decreasing (:func:`~.line_search.expand`), and the iterate moves to the
+best of these points.
 """
 
 from __future__ import annotations
@@ -34,12 +49,14 @@ import math
 
 import numpy as np
 
-from .line_search import at_rounding_floor
+from .line_search import at_rounding_floor, expand
 from .problem import (
     Problem,
+    curvature,
     finite,
     norm,
     rounding_message,
+    saddle_message,
     second_order_stop,
     small_step,
 )
@@ -100,7 +117,7 @@ def newton_trust(problem: Problem, *, tol: float, maxiter: int, xtol: float,
                          f"{initial_trust_radius!r}, {max_trust_radius!r}")
     if not 0 <= eta < 0.25:
         raise ValueError(f"eta must be in [0, 1/4), got {eta!r}")
-    x, nit, radius = problem.x0.copy(), 0, float(initial_trust_radius)
+    x, nit, radius, nprobe = problem.x0.copy(), 0, float(initial_trust_radius), 0
     f, g, h = problem.value_grad_hessian(x)
     stop = problem.visit(x, f, g, nit)
 
@@ -108,7 +125,7 @@ def newton_trust(problem: Problem, *, tol: float, maxiter: int, xtol: float,
         return problem.result(x, f, nit, status, message, jac=g, hess=h, trust_radius=radius)
 
     while True:
-        stopped = second_order_stop(f, g, h, nit, stop, tol, maxiter)
+        stopped = second_order_stop(problem, f, g, h, nit, stop, tol, maxiter)
         if stopped is not None:
             return done(*stopped)
         gn = norm(g)
@@ -117,7 +134,8 @@ def newton_trust(problem: Problem, *, tol: float, maxiter: int, xtol: float,
             return done(Status.SMALL_STEP, (
                 f"Converged: Newton step {norm(p):.3g} <= xtol·(1 + |x|) with xtol = {xtol:.3g} after "
                 f"{nit} iterations (gradient norm {gn:.3g}, at its rounding floor)."))
-        predicted = -(float(g @ p) + 0.5 * float(p @ h @ p))
+        curv_p = float(p @ h @ p)
+        predicted = -(float(g @ p) + 0.5 * curv_p)
         if sigma == 0.0 and at_rounding_floor(f, predicted):
             # values of f cannot confirm the decrease; the gradient norm can
             trial = problem.value_grad_hessian(x + p)
@@ -131,15 +149,27 @@ def newton_trust(problem: Problem, *, tol: float, maxiter: int, xtol: float,
         actual = f - f_new if math.isfinite(f_new) else -math.inf
         rho = actual / predicted if predicted > 0 else -math.inf
         plen = norm(p)
+        step = p
         if rho < 0.25:
             radius = 0.25 * plen
         elif rho > 0.75 and plen >= 0.99 * radius:
+            if plen >= 0.99 * max_trust_radius and curv_p <= 0.0:
+                # the largest step allowed, the model unbounded below along it (no positive
+                # curvature) and f following it: look farther along the ray, to tell an
+                # objective that is unbounded below from a long way down
+                a, _ = expand(lambda a: problem.value(x + a * p), 1.0, f_new, problem.unbounded_bound())
+                step, nprobe = a * p, nprobe + 1
             radius = min(2.0 * radius, max_trust_radius)
         if rho > eta:
-            x, nit = x + p, nit + 1
+            x, nit = x + step, nit + 1
             f, g, h = problem.value_grad_hessian(x)
             stop = problem.visit(x, f, g, nit)
         elif radius <= np.finfo(float).eps * (1.0 + norm(x)):
+            if gn <= tol:
+                curv = curvature(h)
+                return done(Status.SADDLE, saddle_message(
+                    nit, gn, tol, curv, "no step within the trust region decreases f (the negative curvature "
+                    "is below the resolution of f, or f is not smooth here)"))
             return done(Status.NO_DECREASE, (
                 f"Trust region collapsed at iteration {nit}: no step decreases f (gradient norm "
                 f"{gn:.3g}; is f continuous?)."))
