@@ -16,6 +16,7 @@ from typing import Any
 from .jet import (
     Jet,
     add_times,
+    borrows,
     component,
     fit,
     fmt,
@@ -84,9 +85,10 @@ class Dual(Jet):
             eps = linear_term(rule.d1, (a, y), b, self.ndir)
         if self.ndir == 0 and is_plain_number(y) and is_plain_number(eps):
             return Dual._new(y, eps, self.tag, 0)
-        if self._owned:
-            eps = unalias([eps], self)[0]
-        return Dual._new(y, _fit(eps, shape_of(y), self.ndir), self.tag, self.ndir)
+        eps = _fit(unalias([eps], self)[0], shape_of(y), self.ndir)
+        result = Dual._new(y, eps, self.tag, self.ndir)
+        result._owned = not borrows([eps], self)
+        return result
 
     @classmethod
     def _binary(cls, rule: Binary, x: Any, y: Any, x_live: bool, y_live: bool) -> Dual:
@@ -108,8 +110,10 @@ class Dual(Jet):
             eps = zeros_like(live.eps)
         if ndir == 0 and is_plain_number(z) and is_plain_number(eps):
             return Dual._new(z, eps, live.tag, 0)
-        eps = unalias([eps], x, y)[0]
-        return Dual._new(z, _fit(eps, shape_of(z), ndir), live.tag, ndir)
+        eps = _fit(unalias([eps], x, y)[0], shape_of(z), ndir)
+        result = Dual._new(z, eps, live.tag, ndir)
+        result._owned = not borrows([eps], x, y)
+        return result
 
     # -- structure (used by indexing and the numpy functions) --------------------------
     def _parts(self) -> list[tuple[Any, int]]:

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from .jet import (
-    MODE,
     Jet,
     accumulate,
     add_times,
+    borrows,
     component,
     expand,
     fit,
@@ -51,10 +51,10 @@ def _outer(b: Any, c: Any, ndir: int) -> Any:
 def _second(coef: Any, b: Any, c: Any, ndir: int) -> Any:
     """coef·(b ⊗ c), formed as (coef·b) ⊗ c: one pass over the large ε1ε2 block, not two.
 
-    NaN-safe mode keeps coef·(b ⊗ c) where coef is not finite, so that an infinite
-    second derivative times a zero product of seeds stays 0.
+    Where coef is not finite, coef·(b ⊗ c) is formed NaN-safely (see ``scale``), so that
+    an infinite second derivative times a zero product of seeds stays 0.
     """
-    if MODE.nan_safe and not is_table_constant(coef) and isinstance(coef, (np.ndarray, float, np.floating)) \
+    if not is_table_constant(coef) and isinstance(coef, (np.ndarray, float, np.floating)) \
             and not np.isfinite(coef).all():
         return scale(coef, _outer(b, c, ndir), 2 * ndir)
     return _outer(times(coef, b, ndir), c, ndir)
@@ -127,8 +127,10 @@ class HyperDual(Jet):
             d1, d2, d12 = (k1,), (k2,), (k1, k2)
         else:
             d1 = d2 = d12 = ()
-        return HyperDual._new(y, fit(e1, shape, d1), fit(e2, shape, d2), fit(e12, shape, d12),
-                              self.tag, self.ndir)
+        e1, e2, e12 = fit(e1, shape, d1), fit(e2, shape, d2), fit(e12, shape, d12)
+        result = HyperDual._new(y, e1, e2, e12, self.tag, self.ndir)
+        result._owned = not borrows([e1, e2, e12], *inputs)
+        return result
 
     # -- the chain rule ---------------------------------------------------------------
     def _unary(self, rule: Unary) -> HyperDual:

@@ -133,7 +133,14 @@ def to_object_array(a: Any) -> Any:
 def apply_unary(rule: Unary, x: Any) -> Any:
     """``rule`` applied to ``x``: a jet, an object array of jets, or a plain number/array."""
     if isinstance(x, Jet):
-        return x._unary(rule)
+        try:
+            return x._unary(rule)
+        except FloatingPointError:
+            # np.seterr(...="raise"): the value raises as it would on floats (the user's
+            # error); dualdiff's own derivative products never do
+            rule.f(x.value)
+            with np.errstate(all="ignore"):
+                return x._unary(rule)
     if _is_object_array(x):
         return np.frompyfunc(lambda e: apply_unary(rule, e), 1, 1)(x)
     c = as_constant(x)
@@ -143,22 +150,36 @@ def apply_unary(rule: Unary, x: Any) -> Any:
 
 
 def apply_binary(rule: Binary, x: Any, y: Any) -> Any:
-    """``rule`` applied to ``(x, y)``; the operand with the larger tag is the live one."""
+    """``rule`` applied to ``(x, y)``; the operand with the larger tag is the live one.
+
+    Floating-point errors follow the user's ``np.seterr`` for the value only: with
+    ``"raise"``, an operation whose value is fine but whose derivative part meets an
+    inf or 0/0 (``sqrt'(0)``) is redone quietly instead of raising.
+    """
+    try:
+        return _apply_binary(rule, x, y)
+    except FloatingPointError:
+        rule.f(value_of(x), value_of(y))  # raises if the value itself does
+        with np.errstate(all="ignore"):
+            return _apply_binary(rule, x, y)
+
+
+def _apply_binary(rule: Binary, x: Any, y: Any) -> Any:
     if _is_object_array(x) or _is_object_array(y):
         x, y = to_object_array(x), to_object_array(y)
-        return np.frompyfunc(lambda a, b: apply_binary(rule, a, b), 2, 1)(x, y)
+        return np.frompyfunc(lambda a, b: _apply_binary(rule, a, b), 2, 1)(x, y)
     tx, ty = tag_of(x), tag_of(y)
     if tx > ty:
         if ty < 0:
             y = _constant_operand(rule, y)
             if _is_object_array(y):
-                return apply_binary(rule, x, y)
+                return _apply_binary(rule, x, y)
         return x._binary(rule, x, y, True, False)
     if ty > tx:
         if tx < 0:
             x = _constant_operand(rule, x)
             if _is_object_array(x):
-                return apply_binary(rule, x, y)
+                return _apply_binary(rule, x, y)
         return y._binary(rule, x, y, False, True)
     if tx < 0:
         return rule.f(_constant_operand(rule, x), _constant_operand(rule, y))
@@ -174,6 +195,42 @@ def _constant_operand(rule: Binary, a: Any) -> Any:
     if c is None:
         raise TypeError(f"{rule.name}() cannot take an operand of type {type(a).__name__}")
     return c
+
+
+def store_out(out: Any, result: Any, who: str) -> Any:
+    """numpy's ``out=``: write ``result`` into the array ``out`` and return ``out``.
+
+    A dual array or an object array receives the derivative parts too (views of it see
+    them, as in numpy); a float array cannot hold them and raises naming the fix.
+    """
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise TypeError(f"{who} on dual numbers takes one out= array, got {len(out)}")
+        out = out[0]
+    if isinstance(out, Jet):
+        if np.broadcast_shapes(shape_of(result), out.shape) != out.shape:
+            raise ValueError(
+                f"non-broadcastable output operand with shape {out.shape} doesn't match the "
+                f"broadcast shape {shape_of(result)}")
+        out[...] = result
+        return out
+    if isinstance(out, np.ndarray):
+        if out.dtype == object:
+            if isinstance(result, Jet) and result.shape == ():
+                source = np.empty((), dtype=object)
+                source[()] = result
+            else:
+                source = to_object_array(result)
+            out[...] = source
+            return out
+        if isinstance(result, Jet) or _is_object_array(result):
+            raise DualConversionError(
+                f"{who}(..., out=a) would store dual numbers into the float array a and drop "
+                "their derivative parts; allocate a from x (np.zeros_like(x), "
+                "np.empty_like(x) or dtype=x.dtype), or drop out= and use the returned value")
+        out[...] = result
+        return out
+    raise TypeError(f"{who}: out= must be an array, got {type(out).__name__}")
 
 
 def value_of(a: Any) -> Any:
@@ -192,26 +249,15 @@ def expand(c: Any, ntrail: int) -> Any:
     return c[(Ellipsis,) + (None,) * ntrail]
 
 
-class _Mode:
-    """NaN-safe products on (the default) or off (a transform's fast first attempt)."""
-
-    nan_safe = True
-
-
-MODE = _Mode()
-
-
 def scale(c: Any, b: Any, ntrail: int) -> Any:
     """``c * b`` for a coefficient ``c`` (value-shaped) and partials ``b``.
 
     NaN-safe: where the partial ``b`` is 0, the product is 0 even if ``c`` is infinite
     (``sqrt'(0) * 0``), because a variable the value does not depend on contributes
-    nothing.  This is what makes ``d/dy sqrt(x) = 0`` at ``x = 0`` instead of NaN.
-    Transforms first evaluate with the check off and re-evaluate a pass with it on
-    only if its partials came out NaN, so the check costs nothing in the common case.
+    nothing.  This is what makes ``d/dy sqrt(x) = 0`` at ``x = 0`` instead of NaN.  The
+    check is one comparison for a scalar coefficient and one ``isfinite`` pass over a
+    value-sized array; no state outside the numbers decides it.
     """
-    if not MODE.nan_safe:
-        return expand(c, ntrail) * b
     if isinstance(c, (float, np.floating)):
         if -np.inf < c < np.inf:  # finite
             return c * b
@@ -259,6 +305,13 @@ def unalias(parts: list[Any], *inputs: Any) -> list[Any]:
     if not owned:
         return parts
     return [p.copy() if isinstance(p, np.ndarray) and any(p is o for o in owned) else p for p in parts]
+
+
+def borrows(parts: list[Any], *inputs: Any) -> bool:
+    """True if a result part is one of the input jets' arrays (then the result must not
+    be written into, or viewed, before it owns its arrays: see ``Jet._own``)."""
+    return any(p is c for j in inputs if isinstance(j, Jet) for c, _ in j._parts()
+               for p in parts if isinstance(p, np.ndarray))
 
 
 def linear_term(p: Any, coef_args: tuple, b: Any, ntrail: int) -> Any:
@@ -353,9 +406,24 @@ class Jet:
         for i in range(len(self)):
             yield self[i]
 
+    def _own(self) -> None:
+        """Give this jet private copies of its arrays (once), so writes cannot reach others.
+
+        Operations may borrow an input's arrays (``x + 1`` keeps x's partials); a jet that
+        is written into, or that views are taken of, must own its arrays first.
+        """
+        if not self._owned:
+            self._set_parts([c.copy() if isinstance(c, (np.ndarray, Jet)) else c for c, _ in self._parts()])
+            self._owned = True
+
     def __getitem__(self, index: Any) -> Jet:
         index = index if isinstance(index, tuple) else (index,)
         index = tuple(value_of(i) for i in index)
+        basic = all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in index)
+        ints = sum(isinstance(i, (int, np.integer)) for i in index)
+        view = basic and ints < self.ndim  # numpy returns a view: it writes through
+        if view:
+            self._own()
         has_ellipsis = any(i is Ellipsis for i in index)
         parts = []
         for comp, ntrail in self._parts():
@@ -364,7 +432,8 @@ class Jet:
             else:
                 parts.append(comp[index])
         result = self._rebuild(parts)
-        result._owned = self._owned  # a view of a writable dual array writes through, as in numpy
+        # a view of a dual array writes through, as in numpy; a copy owns its arrays
+        result._owned = self._owned if view else True
         return result
 
     def __setitem__(self, index: Any, val: Any) -> None:
@@ -375,11 +444,15 @@ class Jet:
                 "allocate the array from the inner function's own input (np.zeros_like(x))")
         if not self.shape:
             raise TypeError(f"a scalar {type(self).__name__} does not support item assignment")
-        if not getattr(self, "_owned", False):
-            # arrays of a jet made by an operation may be shared with other jets:
-            # copy once before the first write so no other jet changes
-            self._set_parts([c.copy() for c, _ in self._parts()])
-            self._owned = True
+        if self._owned is None:
+            raise ValueError(
+                f"cannot write into this {type(self).__name__} array: it was made by a reshape "
+                "that numpy could do as a view for the value but not for the derivative parts "
+                "(or the other way round), so a write could not reach the original array the "
+                "way numpy's would; write into the original array, or .copy() this one first")
+        # arrays of a jet made by an operation may be shared with other jets: copy once
+        # before the first write so no other jet changes (views are only taken of owners)
+        self._own()
         if isinstance(val, Jet) and val.tag == self.tag:
             if type(val) is not type(self):
                 raise TypeError(f"cannot store a {type(val).__name__} into a {type(self).__name__} array")
@@ -418,8 +491,12 @@ class Jet:
         return value_of(self) >= value_of(other)
 
     def __hash__(self) -> int:
-        # consistent with __eq__ (which compares values); array values are unhashable
-        return hash(value_of(self))
+        raise TypeError(
+            f"{type(self).__name__} numbers are unhashable: equal values with different "
+            "derivative parts would share a cache entry (functools.lru_cache, dict or set), "
+            "and a cached result would carry another number's derivative. Don't memoise "
+            "functions of dual numbers, or key the cache on .value and cache only "
+            "derivative-free results")
 
     def __bool__(self) -> bool:
         return bool(value_of(self))
@@ -455,13 +532,12 @@ class Jet:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         from .numpy_api import ufunc_method
 
+        out = kwargs.pop("out", None)
+        if out is not None:
+            result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
+            return store_out(out, result, f"np.{ufunc.__name__}")
         if method != "__call__":
             return ufunc_method(ufunc, method, inputs, kwargs)
-        if kwargs.get("out") is not None:
-            raise TypeError(
-                f"np.{ufunc.__name__}(..., out=...) cannot store dual numbers in a float "
-                "array; drop out= and use the returned value")
-        kwargs.pop("out", None)
         if kwargs:
             raise TypeError(
                 f"np.{ufunc.__name__} on dual numbers does not take the keyword(s) "
@@ -519,6 +595,32 @@ for _dunder, _name in _OPERATORS.items():
     _rule = rules.BINARY_BY_NAME[_name]
     setattr(Jet, f"__{_dunder}__", _binary_operator(_rule, False))
     setattr(Jet, f"__r{_dunder}__", _binary_operator(_rule, True))
+
+
+def inplace_operator(name: str, binary: Any):
+    """``a op= b``: numpy's semantics.  A dual array is updated in place, so views of it and
+    other names for it see the change; a scalar dual (immutable, like a numpy scalar)
+    rebinds to the result."""
+    def op(self: Jet, other: Any) -> Any:
+        result = binary(self, other)
+        if result is NotImplemented or not isinstance(value_of(self), np.ndarray):
+            return result
+        if _is_object_array(result):
+            from .numpy_api import as_array
+
+            result = as_array(result)
+        if shape_of(result) != self.shape:
+            raise ValueError(
+                f"non-broadcastable output operand with shape {self.shape} doesn't match the "
+                f"broadcast shape {shape_of(result)}")
+        self[...] = result
+        return self
+    op.__name__ = f"__i{name}__"
+    return op
+
+
+for _dunder in _OPERATORS:
+    setattr(Jet, f"__i{_dunder}__", inplace_operator(_dunder, getattr(Jet, f"__{_dunder}__")))
 Jet.__neg__ = _unary_method(rules.UNARY_BY_NAME["negative"])  # type: ignore[method-assign]
 Jet.__pos__ = _unary_method(rules.UNARY_BY_NAME["positive"])  # type: ignore[method-assign]
 Jet.__abs__ = _unary_method(rules.UNARY_BY_NAME["abs"])  # type: ignore[method-assign]

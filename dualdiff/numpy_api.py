@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from . import functions
-from .jet import DualConversionError, Jet, as_constant, shape_of, tag_of, value_of
+from ._messages import no_rule, unsupported_function
+from .jet import DualConversionError, Jet, as_constant, inplace_operator, shape_of, tag_of, value_of
 
 HANDLED: dict[Any, Callable[..., Any]] = {}
 
@@ -59,10 +60,7 @@ def supported_names() -> list[str]:
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
     impl = HANDLED.get(func)
     if impl is None:
-        raise TypeError(
-            f"{_name(func)} is not supported on dual numbers (it would drop the derivative). "
-            "Rewrite it with supported operations; supported numpy functions: "
-            + ", ".join(supported_names()))
+        raise TypeError(unsupported_function(_name(func)))
     return impl(*args, **kwargs)
 
 
@@ -124,6 +122,46 @@ def _map(a: Jet, fn: Callable[[Any, int], Any]) -> Jet:
     return a._rebuild([fn(c, t) for c, t in a._parts()])
 
 
+def _shared(new: Any, old: Any) -> list[bool]:
+    """For each float array a component is made of (recursively through nested jets):
+    does ``new``'s share memory with ``old``'s?"""
+    if isinstance(new, Jet) and isinstance(old, Jet):
+        return [s for (n, _), (o, _) in zip(new._parts(), old._parts(), strict=True) for s in _shared(n, o)]
+    return [isinstance(new, np.ndarray) and isinstance(old, np.ndarray) and np.may_share_memory(new, old)]
+
+
+def _leaves(c: Any) -> list[np.ndarray]:
+    """The float arrays a component is made of (a nested jet's parts, recursively)."""
+    if isinstance(c, Jet):
+        return [leaf for p, _ in c._parts() for leaf in _leaves(p)]
+    return [c] if isinstance(c, np.ndarray) else []
+
+
+def _view(a: Jet, fn: Callable[[Any, int], Any]) -> Jet:
+    """A shape-changing map that numpy does as a view where it can (reshape, transpose).
+
+    Where every part of the result is a view of ``a``'s, the result writes through to
+    ``a`` as in numpy; where every part is a copy, it owns its copies.  Where numpy made a
+    view of some parts and copied others, a write could reach only some: the result
+    refuses writes (``_owned = None``) rather than split a number in two.
+    """
+    if a.shape == ():  # a scalar is immutable: numpy makes a new array of it
+        result = _map(a, fn)
+        result._owned = False
+        result._own()
+        return result
+    a._own()  # views are only taken of jets that own their arrays
+    result = _map(a, fn)
+    shared = _shared(result, a)
+    if all(shared):
+        result._owned = a._owned
+    elif not any(shared):
+        result._owned = True
+    else:
+        result._owned = None
+    return result
+
+
 def _map_many(xs: Sequence[Any], fn: Callable[[list[Any], int], Any]) -> Jet:
     """Apply a linear map of several arrays componentwise (constants lifted)."""
     live = _live(*xs)
@@ -182,7 +220,7 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
         raise TypeError("reshape of dual arrays supports order='C' only")
     new = _resolve_shape(a.shape, shape if shape is not None else newshape)
     nd = a.ndim
-    return _map(a, lambda c, t: np.reshape(c, new + shape_of(c)[nd:]))
+    return _view(a, lambda c, t: np.reshape(c, new + shape_of(c)[nd:]))
 
 
 @implements(np.ravel)
@@ -194,7 +232,7 @@ def ravel(a: Any, order: str = "C") -> Jet:
 def transpose(a: Any, axes: Any = None) -> Jet:
     nd = a.ndim
     perm = tuple(reversed(range(nd))) if axes is None else _axes(axes, nd)
-    return _map(a, lambda c, t: np.transpose(c, perm + tuple(range(nd, nd + t))))
+    return _view(a, lambda c, t: np.transpose(c, perm + tuple(range(nd, nd + t))))
 
 
 @implements(np.swapaxes)
@@ -255,7 +293,11 @@ def atleast_2d(*arys: Any) -> Any:
 def broadcast_to(a: Any, shape: Any, subok: bool = False) -> Jet:
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     nd = a.ndim
-    return _map(a, lambda c, t: np.array(np.broadcast_to(c, shape + shape_of(c)[nd:])))
+    result = _map(a, lambda c, t: np.array(np.broadcast_to(c, shape + shape_of(c)[nd:])))
+    for leaf in (leaf for c, _ in result._parts() for leaf in _leaves(c)):
+        leaf.flags.writeable = False  # numpy's broadcast_to is a read-only view
+    result._owned = True
+    return result
 
 
 @implements(np.copy)
@@ -272,10 +314,26 @@ def _owned(a: Jet) -> Jet:
 def zeros_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None) -> Any:
     if not isinstance(a, Jet) or (dtype is not None and dtype is not object and np.dtype(dtype) != np.float64):
         return np.zeros(shape_of(a) if shape is None else shape, dtype=dtype)
-    value = np.zeros(a.shape if shape is None else shape)
-    if isinstance(a.value, Jet):  # nested: the value is itself a jet of an older tag
-        value = zeros_like(a.value, shape=shape)
-    return _owned(a._constant(value, copy=True))
+    if shape is not None:
+        shape = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+    return _zeros_of(a, a.shape if shape is None else shape)
+
+
+def _zeros_of(a: Jet, shape: tuple[int, ...]) -> Jet:
+    """Zeros of ``shape`` as a jet of a's kind and tag that owns its arrays.
+
+    Nested like ``a``: where a's value is a jet of an older (inner) differentiation,
+    every part is one too, so that anything f computes (whose derivative parts are inner
+    jets) can be stored into it, as ``np.zeros_like(x)`` takes any float on floats.
+    """
+    inner = a.value if isinstance(a.value, Jet) else None
+
+    def zeros(s: tuple[int, ...]) -> Any:
+        return _zeros_of(inner, s) if inner is not None else np.zeros(s)
+
+    result = a._rebuild([zeros(shape)] + [zeros(shape + t) for t in a._trailing()])
+    result._owned = True
+    return result
 
 
 @implements(np.ones_like)
@@ -398,11 +456,29 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
     return sum_(diagonal(a, offset, axis1, axis2), axis=-1)
 
 
+def _merge_axes(a: Jet, axes: tuple[int, ...], front: bool) -> Jet:
+    """a with the reduced ``axes`` merged into one axis, first (front) or last."""
+    keep = [i for i in range(a.ndim) if i not in axes]
+    order = list(axes) + keep if front else keep + list(axes)
+    kept = tuple(a.shape[i] for i in keep)
+    return reshape(transpose(a, order), (-1,) + kept if front else kept + (-1,))
+
+
+def _kept(a_shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of a reduction over ``axes`` with keepdims=True."""
+    return tuple(1 if i in axes else s for i, s in enumerate(a_shape))
+
+
 def _reduce_selected(a: Any, axis: Any, keepdims: bool, pick: Callable[..., Any]) -> Jet:
     """max/min: the derivative flows through the selected element (the first at ties)."""
-    if axis is None:
-        a, axis = ravel(a), 0
-    (ax,) = _axes(axis, a.ndim)
+    axes = _axes(axis, a.ndim)
+    if len(axes) != 1:  # several axes (or all): merge them into one
+        if a.size == 0:
+            raise ValueError(f"zero-size array to reduction operation {pick.__name__[3:]} which has no identity")
+        merged = _merge_axes(a, axes, front=False)
+        result = _reduce_selected(merged, -1, False, pick)
+        return reshape(result, _kept(a.shape, axes)) if keepdims else result
+    (ax,) = axes
     idx = np.expand_dims(pick(value_of(a.value), axis=ax), ax)
     nd = a.ndim
 
@@ -462,12 +538,9 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
          **kwargs: Any) -> Jet:
     """A running product with the multiply rule (exact at zeros, no division)."""
     _no({"dtype": dtype, "out": out, **kwargs}, "np.prod", dtype=None, out=None)
-    if axis is None:
-        result = _running_product(ravel(a))
-        return reshape(result, (1,) * a.ndim) if keepdims else result
-    (ax,) = _axes(axis, a.ndim)
-    result = _running_product(moveaxis(a, ax, 0))
-    return expand_dims(result, ax) if keepdims else result
+    axes = _axes(axis, a.ndim)
+    result = _running_product(_merge_axes(a, axes, front=True) if len(axes) != 1 else moveaxis(a, axes[0], 0))
+    return reshape(result, _kept(a.shape, axes)) if keepdims else result
 
 
 def _running_product(a: Jet) -> Any:
@@ -734,7 +807,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
             raise TypeError(f"np.linalg.norm(ord={ord!r}) of a dual matrix is not supported; use 'fro'")
         return functions.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
     if axis is None and nd != 1:
-        x, axis = ravel(x), 0
+        result = norm(ravel(x), ord)
+        return reshape(result, (1,) * nd) if keepdims else result
     if ord is None or ord == 2:
         return functions.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
     if ord == 1:
@@ -758,19 +832,52 @@ def ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> A
         return _REDUCE[ufunc](*inputs, **{k: v for k, v in kwargs.items() if k in ("axis", "keepdims")})
     if method == "accumulate" and ufunc is np.add:
         return cumsum(inputs[0], axis=kwargs.get("axis", 0))
+    if method == "at":
+        return _ufunc_at(ufunc, *inputs)
     raise TypeError(
         f"np.{ufunc.__name__}.{method} is not supported on dual numbers; use np.sum / "
         "np.prod / np.cumsum / np.max or an explicit loop")
 
 
+def _ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
+    """``np.ufunc.at(a, indices, b)``: unbuffered, in place, so a repeated index applies
+    repeatedly (``np.add.at(y, [0, 0], 1)`` adds 2), derivative parts included."""
+    if not isinstance(a, Jet):
+        if isinstance(a, np.ndarray) and a.dtype == object:
+            raise TypeError(f"np.{ufunc.__name__}.at on an object array of dual numbers is not "
+                            "supported; use a dual array (np.zeros_like(x))")
+        raise DualConversionError(
+            f"np.{ufunc.__name__}.at(a, ...) would store dual numbers into the float array a "
+            "and drop their derivative parts; allocate a from x (np.zeros_like(x), "
+            "np.empty_like(x) or dtype=x.dtype)")
+    if ufunc.nin != (1 if b is None else 2):
+        raise TypeError(f"np.{ufunc.__name__}.at takes {ufunc.nin} operand(s)")
+    # the flat positions, in numpy's order, that ``a[indices]`` selects (slices, fancy, tuples)
+    positions = np.arange(a.size).reshape(a.shape)[value_of(indices)]
+    where = np.unravel_index(positions.ravel(), a.shape)
+    if b is not None:
+        b = as_array(b)
+        values = b if isinstance(b, Jet) else np.asarray(b, dtype=np.float64)
+        values = broadcast_to(values, positions.shape) if isinstance(values, Jet) else np.broadcast_to(values, positions.shape)
+        values = reshape(values, (-1,)) if isinstance(values, Jet) else values.reshape(-1)
+    a._own()
+    linear = ufunc in (np.add, np.subtract) and b is not None and (not isinstance(b, Jet) or b.tag == a.tag) \
+        and all(isinstance(c, np.ndarray) for c, _ in a._parts())
+    if linear:  # numpy's own unbuffered add on every part
+        sign = 1.0 if ufunc is np.add else -1.0
+        lifted = _lift(values, a)
+        for (c, _), (v, _) in zip(a._parts(), lifted._parts(), strict=True):
+            np.add.at(c, where, sign * v if sign < 0 else v)
+        return None
+    for k, pos in enumerate(zip(*where, strict=True)):  # sequentially: each sees the last
+        a[pos] = ufunc(a[pos]) if b is None else ufunc(a[pos], values[k])
+    return None
+
+
 def ufunc_call(ufunc: np.ufunc, inputs: tuple) -> Any:
     if ufunc is np.matmul:
         return matmul(*inputs)
-    from . import rules
-
-    raise TypeError(
-        f"np.{ufunc.__name__} is not differentiable in dualdiff (no rule in dualdiff.rules); "
-        "supported ufuncs: " + ", ".join(sorted(u.__name__ for u in rules.RULE_BY_UFUNC)))
+    raise TypeError(no_rule(ufunc))
 
 
 # -- ndarray-style methods and attributes on dual numbers ----------------------------------
@@ -826,4 +933,5 @@ Jet.reshape = _reshape_method  # type: ignore[attr-defined]
 Jet.transpose = _transpose_method  # type: ignore[attr-defined]
 Jet.T = property(lambda self: transpose(self))  # type: ignore[attr-defined]
 Jet.__matmul__ = lambda self, other: matmul(self, other)  # type: ignore[attr-defined]
+Jet.__imatmul__ = inplace_operator("matmul", Jet.__matmul__)  # type: ignore[attr-defined]
 Jet.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[attr-defined]

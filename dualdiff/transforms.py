@@ -35,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from ._messages import conversion_error
 from .dual import Dual
 from .hyperdual import HyperDual
-from .jet import MODE, DualConversionError, Jet, as_constant, new_tag, shape_of, to_object_array
+from .jet import Jet, as_constant, new_tag, shape_of, to_object_array
 
 Function = Callable[..., Any]
 ENGINES = ("auto", "python", "numba")
@@ -182,9 +183,6 @@ def _seed(shape: tuple[int, ...], j0: int, j1: int, directional: bool) -> Any:
     return e.reshape(shape)[()] if shape else np.float64(1.0)
 
 
-_SEQUENCE_ERROR = "setting an array element with a sequence"
-
-
 def _call(f: Function, x: Jet, args: tuple, kwargs: dict) -> Any:
     try:
         return f(x, *args, **kwargs)
@@ -194,40 +192,38 @@ def _call(f: Function, x: Jet, args: tuple, kwargs: dict) -> Any:
                 "f calls a numba @njit function with dual numbers of the Python engine, which "
                 "compiled code cannot carry; differentiate the njit function itself (dd.grad(g) "
                 "with g the @njit function runs the numba engine), or call g.py_func inside f") from exc
-        if not isinstance(exc, ValueError):
-            raise
-        if _SEQUENCE_ERROR in str(exc):
-            # numpy's words for storing a dual number into a float array
-            raise DualConversionError(
-                f"f stored a dual number into a float array (numpy: {exc}); allocate arrays "
-                "that hold values depending on x from x: np.empty_like(x), np.zeros_like(x) or "
-                "dtype=x.dtype, not np.zeros(n) / np.empty(n)") from exc
+        explained = conversion_error(exc)  # a dual met float-only code: say what and the fix
+        if explained is not None:
+            raise explained from exc
         raise
+
+
+def _fresh(a: Any) -> Any:
+    """A private copy of an input array for one pass (scalars as they are)."""
+    return a.copy() if isinstance(a, (np.ndarray, Jet)) else a
+
+
+def _seeded(kind: type, x: Any, parts: tuple, tag: int, ndir: int) -> Jet:
+    """x seeded with the partials ``parts`` as a number of ``kind`` that owns its arrays.
+
+    The value is copied for every pass: f may write into its input in place, as it may on
+    floats (``y = x[:]; y[0] = ...``), and must see the same x in every pass.  Owning its
+    arrays, the seeded number writes through views exactly as a float array would.
+    """
+    jet = kind._new(_fresh(x), *parts, tag, ndir)
+    jet._owned = shape_of(x) != ()
+    return jet
 
 
 def _evaluate(f: Function, seeded: Callable[[int], Jet], args: tuple, kwargs: dict, kind: type,
               trailing: list[tuple[int, ...]]) -> list[Any]:
-    """Run one pass: fast products first, NaN-safe products only if partials came out NaN."""
-    previous = MODE.nan_safe
-    MODE.nan_safe = False
-    try:
-        with np.errstate(invalid="ignore"):  # an inf·0 here is redone NaN-safely below
-            tag = new_tag()
-            parts = _split(_call(f, seeded(tag), args, kwargs), tag, kind, trailing)
-    finally:
-        MODE.nan_safe = previous
-    if any(_has_nan(p) for p in parts[1:]):
-        tag = new_tag()
-        parts = _split(_call(f, seeded(tag), args, kwargs), tag, kind, trailing)
-    return parts
+    """Run one pass of f on freshly seeded numbers and split the output into its parts.
 
-
-def _has_nan(a: Any) -> bool:
-    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
-        return bool(np.isnan(a).any())
-    if isinstance(a, (float, np.floating)):
-        return a != a
-    return False
+    f runs under the user's own floating-point error settings (``np.seterr``): only
+    dualdiff's internal derivative products are computed quietly (see ``jet.scale``).
+    """
+    tag = new_tag()
+    return _split(_call(f, seeded(tag), args, kwargs), tag, kind, trailing)
 
 
 # -- outputs -------------------------------------------------------------------------------
@@ -310,7 +306,7 @@ def _jacobian_passes(f: Function, x: Any, args: tuple, kwargs: dict, chunk: int 
     for j0, j1 in _blocks(n, k):
         seed = _seed(shape, j0, j1, directional)
         trailing = [(j1 - j0,)] if directional else [()]
-        value, eps = _evaluate(f, lambda tag: Dual._new(x, seed, tag, int(directional)), args, kwargs,
+        value, eps = _evaluate(f, lambda tag: _seeded(Dual, x, (seed,), tag, int(directional)), args, kwargs,
                                Dual, trailing)
         if jac is None:
             jac = _alloc(shape_of(value) + (n,), eps)
@@ -344,7 +340,7 @@ def derivative(f: Function, *, engine: str = "auto") -> Function:
                 f"derivative needs a scalar x, got shape {shape_of(x)}; use dd.jacobian, "
                 "or dd.jvp(f, x, np.ones_like(x)) for an elementwise function")
         one = np.float64(1.0)
-        _, eps = _evaluate(g, lambda tag: Dual._new(x, one, tag, 0), args, kwargs, Dual, [()])
+        _, eps = _evaluate(g, lambda tag: _seeded(Dual, x, (one,), tag, 0), args, kwargs, Dual, [()])
         return _result(eps)
 
     return derivative_f
@@ -415,7 +411,7 @@ def jvp(f: Function, x: Any, v: Any, *args: Any, **kwargs: Any) -> tuple[Any, An
     g = _check_engine(f, "auto")
     x = _as_input(x, "jvp")
     v = _check_direction(x, v, "jvp")
-    value, eps = _evaluate(g, lambda tag: Dual._new(x, v, tag, 0), args, kwargs, Dual, [()])
+    value, eps = _evaluate(g, lambda tag: _seeded(Dual, x, (_fresh(v),), tag, 0), args, kwargs, Dual, [()])
     return _result(value), _result(eps)
 
 
@@ -435,7 +431,7 @@ def second_derivative(f: Function, *, engine: str = "auto") -> Function:
         if shape_of(x) != ():
             raise TypeError(f"second_derivative needs a scalar x, got shape {shape_of(x)}; use dd.hessian")
         one, zero = np.float64(1.0), np.float64(0.0)
-        parts = _evaluate(g, lambda tag: HyperDual._new(x, one, one, zero, tag, 0), args, kwargs,
+        parts = _evaluate(g, lambda tag: _seeded(HyperDual, x, (one, one, zero), tag, 0), args, kwargs,
                           HyperDual, [(), (), ()])
         return _result(parts[3])
 
@@ -457,7 +453,7 @@ def _hessian_passes(f: Function, x: Any, args: tuple, kwargs: dict, chunk: int |
             e12 = np.zeros(shape + ((i1 - i0, j1 - j0) if directional else ()))[()]
             trailing = [(i1 - i0,), (j1 - j0,), (i1 - i0, j1 - j0)] if directional else [(), (), ()]
             value, eps1, _, eps12 = _evaluate(
-                f, lambda tag: HyperDual._new(x, e1, e2, e12, tag, int(directional)), args, kwargs,
+                f, lambda tag: _seeded(HyperDual, x, (e1, e2, e12), tag, int(directional)), args, kwargs,
                 HyperDual, trailing)
             _scalar_output(value, "hessian")
             if h is None:
@@ -537,7 +533,7 @@ def hvp(f: Function, x: Any, v: Any, *args: Any, chunk: int | None = None, **kwa
         e12 = np.zeros(shape + ((1, j1 - j0) if directional else ()))[()]
         trailing = [(1,), (j1 - j0,), (1, j1 - j0)] if directional else [(), (), ()]
         value, _, _, eps12 = _evaluate(
-            g, lambda tag: HyperDual._new(x, e1, e2, e12, tag, int(directional)), args, kwargs,
+            g, lambda tag: _seeded(HyperDual, x, (_fresh(e1), e2, e12), tag, int(directional)), args, kwargs,
             HyperDual, trailing)
         _scalar_output(value, "hvp")
         if out is None:
