@@ -27,11 +27,18 @@ record_path=False, args=(), **options)`` returns an :class:`OptimizeResult`
   a minimum;
 * ``"newton-trust"``: trust-region Newton with the exact (Moré–Sorensen) subproblem.
 
+The Newton methods report ``success`` only where the second-order conditions for a minimum
+hold to tolerance (||∇f|| <= tol and no Hessian eigenvalue below -1e-8·max(1, max|λ|)); they
+leave saddles and maxima along directions of negative curvature, and stop with status
+SADDLE where they cannot.  Every method stops with status UNBOUNDED when f falls below
+-1e30·max(1, |f(x0)|) (f decreasing without bound).
+
 Roots — ``root(F, x0)`` and ``root_scalar(f, x0)``: Newton's method x ← x - α J⁻¹F(x)
 with the exact Jacobian, α by backtracking on ||F||.
 
-Critical points — ``classify_critical_point(f, x)`` (the second-derivative test:
-minimum, maximum, saddle or degenerate, from the Hessian's eigenvalues) and
+Critical points — ``classify_critical_point(f, x, tol=1e-6)`` (the second-derivative test:
+minimum, maximum, saddle or degenerate, from the Hessian's eigenvalues; "not critical"
+where ||∇f(x)|| > tol) and
 ``condition_number(f, x)`` (max|λ| / min|λ| of the Hessian).
 
 scipy — ``scipy_derivatives(f)`` returns ``dict(jac=..., hess=..., hessp=...)`` (from

@@ -80,7 +80,11 @@ def minimize(f: Callable[..., Any], x0: Any, method: str = "newton", tol: float 
     method : str
         ``"gd"``, ``"momentum"``, ``"nesterov"``, ``"newton"`` (default) or ``"newton-trust"``.
     tol : float
-        Converged when ||∇f(x)|| <= tol (2-norm; default 1e-8).
+        Converged when ||∇f(x)|| <= tol (2-norm; default 1e-8), and, for the Newton methods,
+        the Hessian has no negative eigenvalue below -1e-8·max(1, max|λ|) (the second-order
+        conditions for a minimum): at a saddle or maximum they step along the eigenvector of
+        the most negative eigenvalue instead, and stop with status SADDLE (``success=False``)
+        if that cannot decrease f.
     maxiter : int, optional
         Iterations allowed (default 10000 for the gradient methods, 200·n for Newton).
     callback : callable, optional
@@ -105,7 +109,9 @@ def minimize(f: Callable[..., Any], x0: Any, method: str = "newton", tol: float 
     -------
     OptimizeResult
         ``x, fun, jac, hess`` (Newton methods), ``nit, nfev, njev, nhev, success, status,
-        message`` and, with ``record_path=True``, ``path``.
+        message`` and, with ``record_path=True``, ``path``.  Every method stops with status
+        UNBOUNDED (``success=False``, a message saying "unbounded") once f falls below
+        -1e30·max(1, |f(x0)|) or to -inf.
 
     Raises
     ------

@@ -45,8 +45,8 @@ the exact Hessian at hand, Newton uses its eigenvector d of λ_min = λ_min(H) i
   rounding floor) but λ_min < -10⁻⁸·max(1, max|λ|): x + α d, α from the curvilinear
   Armijo condition f(x + α d) <= f + c₁(α g·d + ½α²λ_min) (halving from α = 1, then
   doubling while f keeps decreasing; :func:`~.line_search.curvature_search`);
-* at every iteration with such negative curvature: the best of that step and the
-  modified Newton step (the lower f) is taken, so Newton does not creep away from a
+* at every iteration with such negative curvature (and ``line_search=True``): the best
+  of that step and the modified Newton step (the lower f) is taken, so Newton does not creep away from a
   saddle by the modified steps' factor-of-two growth (the negative-curvature step
   also replaces a failed line search);
 * when the accepted full step α = ``alpha`` runs along non-positive curvature

@@ -72,7 +72,8 @@ class OptimizeResult(dict):
     where the method computed it, ``nit`` iterations, ``nfev``/``njev``/``nhev``
     evaluation counts, ``success``, ``status`` (a :class:`Status`), ``message``, and
     ``path`` (a :class:`Path`) when ``record_path=True``.  Method-specific extras:
-    ``nmod`` ("newton": iterations whose Hessian was modified), ``trust_radius``
+    ``nmod`` ("newton": iterations whose Hessian was modified), ``nneg`` ("newton": steps
+    along a direction of negative curvature), ``trust_radius``
     ("newton-trust": the final radius), and for :func:`root_scalar` scipy's
     ``RootResults`` names ``root, iterations, function_calls, converged, flag``.
     """
