@@ -31,7 +31,7 @@ import numpy as np
 
 from . import functions
 from ._messages import no_rule, unsupported_function
-from .jet import DualConversionError, Jet, as_constant, inplace_operator, shape_of, tag_of, value_of
+from .jet import DualConversionError, Jet, as_constant, inplace_operator, shape_of, store_out, tag_of, value_of
 
 HANDLED: dict[Any, Callable[..., Any]] = {}
 
@@ -61,6 +61,10 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
     impl = HANDLED.get(func)
     if impl is None:
         raise TypeError(unsupported_function(_name(func)))
+    out = kwargs.get("out")
+    if out is not None:
+        # numpy's out=: compute, then write into out (a dual array sees its views change)
+        return store_out(out, impl(*args, **{k: v for k, v in kwargs.items() if k != "out"}), _name(func))
     return impl(*args, **kwargs)
 
 
@@ -350,6 +354,58 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subo
         return z
     z[...] = fill_value
     return z
+
+
+# -- writing into dual arrays (numpy's in-place functions) --------------------------------
+
+@implements(np.copyto)
+def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
+    """``dst[...] = src`` (broadcast), or only where ``where`` holds."""
+    if not isinstance(dst, Jet):
+        store_out(dst, as_array(src), "np.copyto")  # a float dst refuses duals naming the fix
+        return None
+    if where is True:
+        dst[...] = as_array(src)
+        return None
+    mask = np.broadcast_to(np.asarray(value_of(where), dtype=bool), dst.shape)
+    dst[mask] = broadcast_to(as_array(src), dst.shape)[mask] if isinstance(as_array(src), Jet) \
+        else np.broadcast_to(src, dst.shape)[mask]
+    return None
+
+
+@implements(np.put)
+def put(a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
+    """``a.flat[ind] = v`` (v repeated as numpy does), in place."""
+    if not isinstance(a, Jet):
+        raise DualConversionError(
+            "np.put(a, ind, v) would store dual numbers into the float array a and drop their "
+            "derivative parts; allocate a from x (np.zeros_like(x))")
+    ind = np.asarray(value_of(ind)).ravel()
+    if mode != "raise":
+        ind = np.clip(ind, 0, a.size - 1) if mode == "clip" else np.mod(ind, a.size)
+    v = as_array(v)
+    values = reshape(v, (-1,)) if isinstance(v, Jet) else np.asarray(v, dtype=np.float64).ravel()
+    reps = np.resize(np.arange(shape_of(values)[0]), ind.size)
+    where = np.unravel_index(ind, a.shape)
+    a[where] = values[reps]
+    return None
+
+
+@implements(np.fill_diagonal)
+def fill_diagonal(a: Any, val: Any, wrap: bool = False) -> None:
+    if wrap or not isinstance(a, Jet) or a.ndim < 2 or len(set(a.shape)) != 1:
+        raise TypeError("np.fill_diagonal on dual numbers supports square dual arrays, wrap=False")
+    i = np.arange(a.shape[0])
+    a[(i,) * a.ndim] = val
+    return None
+
+
+def _fill(self: Jet, value: Any) -> None:
+    """``a.fill(v)``: every element set to v, in place."""
+    self[...] = value
+
+
+Jet.fill = _fill  # type: ignore[attr-defined]
 
 
 # -- joining --------------------------------------------------------------------------
