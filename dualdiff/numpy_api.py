@@ -31,7 +31,16 @@ import numpy as np
 
 from . import functions
 from ._messages import no_rule, unsupported_function
-from .jet import DualConversionError, Jet, as_constant, inplace_operator, shape_of, store_out, tag_of, value_of
+from .jet import (
+    DualConversionError,
+    Jet,
+    as_constant,
+    inplace_operator,
+    shape_of,
+    store_out,
+    tag_of,
+    value_of,
+)
 
 HANDLED: dict[Any, Callable[..., Any]] = {}
 
