@@ -24,8 +24,9 @@ descent then stops successfully with status ROUNDING (as scipy's L-BFGS-B does o
 
 Along a direction of non-positive curvature (pᵀ∇²f p <= 0) the quadratic model of f is
 unbounded below and backtracking from α₀ would stop at a step that is merely "long
-enough": :func:`expand` then doubles α while f keeps decreasing (at most
-``MAX_DOUBLINGS`` times, and no further once f is below the "unbounded" bound), and
+enough": :func:`expand` then doubles α while each doubling decreases f by at least half
+the decrease so far (at most ``MAX_DOUBLINGS`` times, and no further once f is below the
+"unbounded" bound), and
 :func:`curvature_search` is the search along an eigenvector d of negative curvature
 λ = dᵀ∇²f d < 0 at a point where the gradient may vanish: it asks for
 
@@ -82,19 +83,23 @@ def at_rounding_floor(f0: float, predicted_decrease: float) -> bool:
     return 0.0 <= predicted_decrease <= FLOOR * EPS * abs(f0)
 
 
-def expand(phi: Callable[[float], float], alpha: float, f_alpha: float, stop_below: float = -math.inf,
-           max_doublings: int = MAX_DOUBLINGS) -> tuple[float, float]:
-    """Double α while ``phi(2α) < phi(α)``, from an accepted (α, phi(α)); the last such pair.
+def expand(phi: Callable[[float], float], f0: float, alpha: float, f_alpha: float,
+           stop_below: float = -math.inf, max_doublings: int = MAX_DOUBLINGS) -> tuple[float, float]:
+    """From an accepted (α, phi(α)) with phi(α) < f0 = phi(0), double α while doubling keeps
+    paying: ``phi(2α) <= phi(α) - ½ (f0 - phi(α))``; returns the last such pair.
 
-    Stops once ``phi(α) <= stop_below`` (f is already "unbounded") or after
-    ``max_doublings`` doublings; a non-finite or larger value ends the expansion (but -inf
-    is returned: f is unbounded below there).
+    Along a line where f falls linearly or faster (f = -x, -x², x³: f unbounded below)
+    every doubling at least doubles the decrease and passes; where f levels off (a convex
+    stretch, an asymptote) the extra decrease shrinks and the expansion stops, rather than
+    chase an asymptote to α ~ 2¹²⁸.  Stops also once ``phi(α) <= stop_below`` (f is
+    already "unbounded") or after ``max_doublings`` doublings; NaN or +inf ends it, -inf is
+    returned (f is unbounded below there).
     """
     for _ in range(max_doublings):
         if f_alpha <= stop_below:
             break
         trial = phi(2.0 * alpha)
-        if not trial < f_alpha:  # NaN, +inf or no further decrease
+        if not trial <= f_alpha - 0.5 * (f0 - f_alpha):  # NaN, +inf or too little further decrease
             break
         alpha, f_alpha = 2.0 * alpha, trial
     return alpha, f_alpha
@@ -119,7 +124,7 @@ def curvature_search(phi: Callable[[float], float], f0: float, slope: float, cur
         if fa == -math.inf:
             return alpha, fa
         if math.isfinite(fa) and fa < f0 and fa <= f0 + c1 * (alpha * slope + 0.5 * alpha * alpha * curvature):
-            return expand(phi, alpha, fa, stop_below)
+            return expand(phi, f0, alpha, fa, stop_below)
         alpha *= 0.5 if math.isfinite(fa) else 0.1
         if alpha == 0.0:
             break

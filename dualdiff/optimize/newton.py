@@ -44,14 +44,15 @@ the exact Hessian at hand, Newton uses its eigenvector d of λ_min = λ_min(H) i
 * where the run would stop successfully (||g|| <= tol, or a step below ``xtol``, or the
   rounding floor) but λ_min < -10⁻⁸·max(1, max|λ|): x + α d, α from the curvilinear
   Armijo condition f(x + α d) <= f + c₁(α g·d + ½α²λ_min) (halving from α = 1, then
-  doubling while f keeps decreasing; :func:`~.line_search.curvature_search`);
+  doubling while that pays; :func:`~.line_search.curvature_search`);
 * at every iteration with such negative curvature (and ``line_search=True``): the best
-  of that step and the modified Newton step (the lower f) is taken, so Newton does not creep away from a
-  saddle by the modified steps' factor-of-two growth (the negative-curvature step
-  also replaces a failed line search);
+  of that step and the modified Newton step (the lower f) is taken, so Newton does not
+  creep away from a saddle by the modified steps' factor-of-two growth (the
+  negative-curvature step also replaces a failed line search);
 * when the accepted full step α = ``alpha`` runs along non-positive curvature
-  (pᵀHp <= 0, the quadratic model unbounded below along p), α is doubled while f keeps
-  decreasing (:func:`~.line_search.expand`).
+  (pᵀHp <= 0, the quadratic model unbounded below along p), α is doubled while each
+  doubling adds at least half the decrease so far, i.e. while f falls about linearly or
+  faster (:func:`~.line_search.expand`).
 
 So the run reports success only where the second-order necessary conditions hold to
 tolerance: ||∇f|| <= tol (or the xtol / rounding-floor stops) and λ_min >= -10⁻⁸·max(1,
@@ -247,7 +248,7 @@ def newton(problem: Problem, *, tol: float, maxiter: int, xtol: float, alpha: fl
             found = backtracking(value_along(p), f, slope, alpha)
             if found is not None and found[0] == alpha and float(p @ h @ p) <= 0.0:
                 # the model is unbounded below along p and the full step was accepted: go farther
-                found = expand(value_along(p), found[0], found[1], problem.unbounded_bound())
+                found = expand(value_along(p), f, found[0], found[1], problem.unbounded_bound())
             if modified and modification is not None:
                 curv = curvature(h)
                 if curv.negative:

@@ -114,12 +114,14 @@ class Problem:
         return -UNBOUNDED_RATIO * max(1.0, abs(start))
 
     def maxiter_hint(self, fun: float, gnorm: float) -> str:
-        """For a MAXITER message: a note if f went down while ||∇f|| did not (f = -x, say)."""
+        """For a first-order method's MAXITER message: a note if f went down while ||∇f|| did
+        not shrink (f = -x with a fixed learning rate, say)."""
         f0, g0 = self.f_start, self.g_start_norm
         if f0 is None or g0 is None or not (fun < f0 and g0 > 0.0 and gnorm >= g0):
             return ""
         return (f" f went down from {f0:.6g} to {fun:.6g} while the gradient norm did not shrink "
-                f"({g0:.3g} at x0): f may be unbounded below, or the steps are too short.")
+                f"({g0:.3g} at x0): f may be unbounded below (or fall towards an asymptote), or the "
+                "steps are too short.")
 
     def unbounded(self, fun: float) -> bool:
         """True if ``fun`` is -inf or below :meth:`unbounded_bound` (NaN is not unbounded)."""
@@ -349,8 +351,7 @@ def second_order_stop(problem: Problem, f: float, g: np.ndarray, h: np.ndarray, 
                 return status, (f"Maximum number of iterations ({nit}) reached at a {curv.kind}: gradient "
                                 f"norm {gn:.3g} <= tol = {tol:.3g} but the Hessian has the negative "
                                 f"eigenvalue {curv.lam_min:.3g} (not a minimum). Increase maxiter.")
-            message = stop_message(status, nit, gn, tol)
-            return status, message + (problem.maxiter_hint(f, gn) if status is Status.MAXITER else "")
+            return status, stop_message(status, nit, gn, tol)
     return None
 
 

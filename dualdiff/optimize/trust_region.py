@@ -39,8 +39,8 @@ positive definite H, so they are second-order points already.
 UNBOUNDED.  Since the radius is capped at ``max_trust_radius``, f = -x₁ would only fall by
 that much per iteration; so when a step of the maximal length along non-positive model
 curvature (pᵀHp <= 0) is accepted with ρ > 3/4, f is also probed at x + 2p, x + 4p, ...
-while it keeps decreasing (:func:`~.line_search.expand`), and the iterate moves to the
-best of these points.
+while it keeps falling about linearly or faster (:func:`~.line_search.expand`), and the
+iterate moves to the best of these points.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def newton_trust(problem: Problem, *, tol: float, maxiter: int, xtol: float,
                 # the largest step allowed, the model unbounded below along it (no positive
                 # curvature) and f following it: look farther along the ray, to tell an
                 # objective that is unbounded below from a long way down
-                a, _ = expand(lambda a: problem.value(x + a * p), 1.0, f_new, problem.unbounded_bound())
+                a, _ = expand(lambda a: problem.value(x + a * p), f, 1.0, f_new, problem.unbounded_bound())
                 step, nprobe = a * p, nprobe + 1
             radius = min(2.0 * radius, max_trust_radius)
         if rho > eta:
