@@ -103,6 +103,29 @@ def test_newton_still_never_goes_uphill_when_leaving_a_maximum(variant):
     assert np.all(np.diff(res.path.fun) <= 0)
 
 
+@pytest.mark.parametrize("variant", NEWTONS)
+def test_from_next_to_every_critical_point_newton_ends_at_a_minimum(variant):
+    # quartic_well's nine critical points: (a, b) with a, b in {0, ±1/√2}; only the four
+    # with a, b both nonzero are minima.  Started 1e-9 off each, every run ends at one.
+    r = 1 / math.sqrt(2)
+    for a in (-r, 0.0, r):
+        for b in (-r, 0.0, r):
+            res = minimize(quartic_well, np.array([a + 1e-9, b - 1e-9]), **NEWTONS[variant])
+            assert res.success and res.fun == pytest.approx(-0.5, abs=1e-12), (a, b, res.message)
+            if variant == "newton" and (a == 0.0 or b == 0.0):
+                assert res.nneg >= 1  # it left along a direction of negative curvature
+
+
+def test_the_stopping_messages_at_a_maximum():
+    # maxiter = 0 at a point that passes the gradient test but is a maximum: not "converged"
+    res = minimize(quartic_well, np.array([1e-9, 1e-9]), maxiter=0)
+    assert not res.success and res.status is Status.MAXITER and "local maximum" in res.message
+    res = minimize(double_well, np.zeros(2), method="newton-trust", maxiter=0)
+    assert res.status is Status.MAXITER and "saddle point" in res.message
+    with pytest.raises(ValueError, match="tol"):
+        classify_critical_point(quartic_well, np.zeros(2), tol=-1.0)
+
+
 def test_pure_newton_at_a_maximum_or_saddle_is_not_a_success():
     # pure Newton solves ∇f = 0: it converges to the maximum of x/(x² + 1) at x = 1 (f'' = -1/2)
     res = minimize(lambda x: x / (x**2 + 1), 0.8, method="newton", modification=None, line_search=False,
