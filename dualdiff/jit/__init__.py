@@ -41,6 +41,7 @@ import numba
 import numpy as np
 from numba.core import errors
 
+from .._messages import NUMBA_DOCS, numba_operation
 from ..jet import DualConversionError, Jet
 from . import _overloads  # noqa: F401  (registers the overloads generated from the rules)
 from ._drivers import (
@@ -160,10 +161,12 @@ def _translate(exc: Exception, f: Any) -> Exception:
                 "use .value (dd.jit.value_of(x)) for the value alone.\n\n"
                 f"numba: {_first_lines(msg)}")
     if jet:
+        op = numba_operation(msg)
+        what = f"{op[0]} has no dual implementation{op[1]}" if op else "an operation has no dual implementation"
         return TypeError(
-            f"numba cannot compile {name} on dual numbers: an operation has no dual "
-            "implementation (a function without a rule in dualdiff.rules, a float-only "
-            "numpy function, or mixing dual and float arrays).\n\n"
+            f"numba cannot compile {name} on dual numbers: {what}.\n"
+            "It is a function without a rule in dualdiff.rules, a float-only numpy function, "
+            f"or it mixes dual and float arrays; what is supported: {NUMBA_DOCS}.\n\n"
             f"numba: {msg}")
     return TypeError(f"numba cannot compile {name}: {msg}")
 
