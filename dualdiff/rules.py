@@ -187,6 +187,19 @@ def _minimum_dx(x: Any, y: Any, z: Any) -> Any:
     return (np.sign(y - x) + 1.0) * 0.5
 
 
+def _sqrt_d1(x: Any, y: Any) -> Any:
+    # sqrt'(0) = +inf is the documented convention: computed without a divide warning
+    # (only this coefficient; the user's own np.sqrt keeps the user's np.seterr settings)
+    with np.errstate(divide="ignore"):
+        return 0.5 / y
+
+
+def _cbrt_d1(x: Any, y: Any) -> Any:
+    # cbrt'(0) = +inf, as sqrt'(0)
+    with np.errstate(divide="ignore"):
+        return 1.0 / (3.0 * y * y)
+
+
 # --- the unary table ------------------------------------------------------------------
 # name, f, f'(x, y), f''(x, y, d), test domain, numpy ufunc
 
@@ -213,8 +226,8 @@ UNARY: tuple[Unary, ...] = (
     U("log2", np.log2, lambda x, y: 1.0 / (x * _LN2), lambda x, y, d: -d / x, (0.05, 10), np.log2),
     U("log10", np.log10, lambda x, y: 1.0 / (x * _LN10), lambda x, y, d: -d / x, (0.05, 10), np.log10),
     U("log1p", np.log1p, lambda x, y: 1.0 / (1.0 + x), lambda x, y, d: -d * d, (-0.95, 10), np.log1p),
-    U("sqrt", np.sqrt, lambda x, y: 0.5 / y, lambda x, y, d: -0.5 * d / x, (0.05, 10), np.sqrt),
-    U("cbrt", np.cbrt, lambda x, y: 1.0 / (3.0 * y * y), lambda x, y, d: -2.0 * d / (3.0 * x), (-10, 10), np.cbrt),
+    U("sqrt", np.sqrt, _sqrt_d1, lambda x, y, d: -0.5 * d / x, (0.05, 10), np.sqrt),
+    U("cbrt", np.cbrt, _cbrt_d1, lambda x, y, d: -2.0 * d / (3.0 * x), (-10, 10), np.cbrt),
     U("square", np.square, lambda x, y: 2.0 * x, 2.0, (-10, 10), np.square),
     U("reciprocal", np.reciprocal, lambda x, y: -y * y, lambda x, y, d: -2.0 * d * y, (0.1, 10), np.reciprocal),
     U("abs", np.abs, lambda x, y: np.sign(x), None, (0.1, 10), np.absolute),

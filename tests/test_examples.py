@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,15 @@ def test_every_example_is_listed() -> None:
     names = {p.name for p in SCRIPTS}
     assert "quickstart.py" in names
     assert set(PICTURES) <= names, f"PICTURES names missing scripts: {set(PICTURES) - names}"
+
+
+def test_docs_examples_page_shows_every_picture() -> None:
+    """docs/examples.md shows each picture (committed under docs/img/), not only its name."""
+    docs = EXAMPLES.parent / "docs"
+    page = (docs / "examples.md").read_text(encoding="utf-8")
+    for png in (p for pngs in PICTURES.values() for p in pngs):
+        assert re.search(rf"!\[[^\]]*\]\(img/{re.escape(png)}\)", page), f"docs/examples.md does not show {png}"
+        assert (docs / "img" / png).is_file(), f"docs/img/{png} is missing"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
