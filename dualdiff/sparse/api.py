@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from ._errors import PatternError
 from ._passes import compressed_hessian_pass, compressed_jacobian_pass
 from .coloring import color_columns
-from .decompression import hessian_values, jacobian_values, sum_hessian_parts
+from .decompression import SumHessianMap, SymmetricMap, jacobian_values
 from .patterns import as_pattern, hessian_pattern, jacobian_pattern
 
 __all__ = ["jacobian", "hessian", "sum_hessian", "Plan"]
@@ -53,11 +53,22 @@ class Plan:
     source: str
     checked: bool = True
     seed: np.ndarray = field(init=False, repr=False)
+    _decompress: Any = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         n = self.colors.size
         self.seed = np.zeros((n, self.ncolors))
         self.seed[np.arange(n), self.colors] = 1.0
+        self.pattern.indptr = self.pattern.indptr.astype(np.int64)
+        self.pattern.indices = self.pattern.indices.astype(np.int64)
+
+    @property
+    def decompress(self) -> Any:
+        """The Hessian decompression map of this plan (built on first use)."""
+        if self._decompress is None:
+            cls = SumHessianMap if self.kind == "sum_hessian" else SymmetricMap
+            self._decompress = cls(self.pattern, self.colors)
+        return self._decompress
 
     @property
     def ncolors(self) -> int:
@@ -285,7 +296,7 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto") -> 
         if not plan.checked:
             _check_jacobian(F, x, args, kwargs, plan, jacobian_values(plan.pattern, plan.colors, E1),
                             "Jacobian of the terms")
-        grad, H = sum_hessian_parts(plan.pattern, plan.colors, E1, C)
+        grad, H = plan.decompress(E1, C)
         return float(value.sum()), grad, H
 
     sum_hessian_F.plan = lambda x, *args, **kwargs: plans.get(_input(x, "plan"), args, kwargs)  # type: ignore[attr-defined]
@@ -337,7 +348,7 @@ def hessian(f: Function, *, pattern: Any = "auto", engine: str = "auto") -> Func
                     raise TypeError(f"sparse.hessian needs f to return a scalar, got {value.size} "
                                     "elements; use sparse.sum_hessian for a vector of terms")
                 B[i0:i1] = E12[0]
-        H = hessian_values(plan.pattern, plan.colors, B[:, :c])
+        H = plan.decompress(B[:, :c])
         if w is not None:
             Hw = B[:, c]
             bad = _mismatch(Hw, H @ w, abs(H) @ np.abs(w) + np.abs(Hw))

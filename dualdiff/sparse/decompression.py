@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["jacobian_values", "sum_hessian_parts", "symmetric_from_upper"]
+__all__ = ["jacobian_values", "SumHessianMap", "SymmetricMap"]
 
 
 @njit(cache=True, nogil=True)
@@ -31,82 +31,133 @@ def _jacobian_values(indptr, indices, colors, B):  # pragma: no cover - compiled
 def jacobian_values(P: sp.csr_array, colors: np.ndarray, B: np.ndarray) -> sp.csr_array:
     """The CSR matrix with P's structure and values J[i, j] = B[i, colors[j]]."""
     B = np.ascontiguousarray(B, dtype=np.float64)
-    data = _jacobian_values(P.indptr.astype(np.int64), P.indices.astype(np.int64), colors, B)
-    out = sp.csr_array((data, P.indices.copy(), P.indptr.copy()), shape=P.shape)
+    indptr = np.asarray(P.indptr, dtype=np.int64)
+    indices = np.asarray(P.indices, dtype=np.int64)
+    data = _jacobian_values(indptr, indices, np.asarray(colors, dtype=np.int64), B)
+    out = sp.csr_array((data, indices.copy(), indptr.copy()), shape=P.shape, copy=False)
     out.has_sorted_indices = True
+    out.has_canonical_format = True
     return out
 
 
+# -- precomputed maps (kept in a plan): per call one O(nnz) kernel, no scipy conversions -------
+
+def _structure_positions(rows: np.ndarray, cols: np.ndarray, n: int
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The symmetric CSR structure of the pairs (rows <= cols) and their mirrors.
+
+    Returns (indptr, indices, position of each pair in the structure, mirror) where
+    mirror[p] is the position of the transposed entry of entry p (p itself on and above
+    the diagonal)."""
+    r = np.concatenate([rows, cols])
+    c = np.concatenate([cols, rows])
+    keys = np.unique(r * n + c)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(keys // max(n, 1), minlength=n), out=indptr[1:])
+    srow, scol = keys // max(n, 1), keys % max(n, 1)
+    pos = np.searchsorted(keys, rows * n + cols)
+    mirror = np.searchsorted(keys, scol * n + srow)
+    mirror = np.where(srow <= scol, np.arange(keys.size), mirror)
+    return indptr, scol.astype(np.int64), pos.astype(np.int64), mirror.astype(np.int64)
+
+
 @njit(cache=True, nogil=True)
-def _sum_hessian(indptr, indices, colors, E1, C, n):  # pragma: no cover - compiled
+def _scatter_sum_hessian(pos, kk, ci, cj, C, mirror, nnz, pindptr, pindices, colors, E1, n):  # pragma: no cover
+    data = np.zeros(nnz, np.float64)
+    for t in range(pos.size):
+        data[pos[t]] += C[kk[t], ci[t], cj[t]]
+    for p in range(nnz):
+        q = mirror[p]
+        if q != p:
+            data[p] = data[q]
     grad = np.zeros(n, np.float64)
+    for k in range(pindptr.size - 1):
+        for p in range(pindptr[k], pindptr[k + 1]):
+            j = pindices[p]
+            grad[j] += E1[k, colors[j]]
+    return grad, data
+
+
+@njit(cache=True, nogil=True)
+def _element_pairs(indptr, indices, colors):  # pragma: no cover - compiled
     total = 0
     for k in range(indptr.size - 1):
         d = indptr[k + 1] - indptr[k]
         total += d * (d + 1) // 2
+    kk = np.empty(total, np.int64)
     rows = np.empty(total, np.int64)
     cols = np.empty(total, np.int64)
-    vals = np.empty(total, np.float64)
     t = 0
     for k in range(indptr.size - 1):
         for p in range(indptr[k], indptr[k + 1]):
-            i = indices[p]
-            ci = colors[i]
-            grad[i] += E1[k, ci]
-            for q in range(p, indptr[k + 1]):  # indices sorted: i <= j
-                j = indices[q]
-                rows[t] = i
-                cols[t] = j
-                vals[t] = C[k, ci, colors[j]]
+            for q in range(p, indptr[k + 1]):
+                kk[t] = k
+                rows[t] = indices[p]
+                cols[t] = indices[q]
                 t += 1
-    return grad, rows, cols, vals
+    return kk, rows, cols
 
 
-def symmetric_from_upper(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int) -> sp.csr_array:
-    """The exactly symmetric CSR with upper triangle Σ of the (rows <= cols) triplets."""
-    U = sp.coo_array((vals, (rows, cols)), shape=(n, n)).tocsr()
-    U.sum_duplicates()
-    strict = sp.triu(U, k=1, format="csr")
-    H = sp.csr_array(U + strict.T)
-    H.sort_indices()
-    return H
+def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) -> sp.csr_array:
+    out = sp.csr_array((data, indices.copy(), indptr.copy()), shape=(n, n), copy=False)
+    out.has_sorted_indices = True
+    out.has_canonical_format = True
+    return out
 
 
-def sum_hessian_parts(P: sp.csr_array, colors: np.ndarray, E1: np.ndarray, C: np.ndarray
-                      ) -> tuple[np.ndarray, sp.csr_array]:
-    """(∇f, ∇²f) of f = Σ_k F_k from the compressed element gradients E1 (m × c) and
-    Hessians C (m × c × c), P the Jacobian pattern of F (m × n) coloured by ``colors``."""
-    n = P.shape[1]
-    grad, rows, cols, vals = _sum_hessian(P.indptr.astype(np.int64), P.indices.astype(np.int64), colors,
-                                          np.ascontiguousarray(E1, dtype=np.float64),
-                                          np.ascontiguousarray(C, dtype=np.float64), n)
-    return grad, symmetric_from_upper(rows, cols, vals, n)
+class SumHessianMap:
+    """Decompression of :func:`sum_hessian_parts` with the structure worked out once.
+
+    The result's structure is ∪_k I_k × I_k (I_k the index set of term k); every term's
+    upper-triangle pair (i <= j) has a fixed position in it, and each lower entry copies
+    its mirror, so the Hessian is exactly symmetric.
+    """
+
+    def __init__(self, P: sp.csr_array, colors: np.ndarray) -> None:
+        self.n = P.shape[1]
+        self.pindptr = P.indptr.astype(np.int64)
+        self.pindices = P.indices.astype(np.int64)
+        self.colors = np.ascontiguousarray(colors, dtype=np.int64)
+        kk, rows, cols = _element_pairs(self.pindptr, self.pindices, self.colors)
+        self.indptr, self.indices, self.pos, self.mirror = _structure_positions(rows, cols, self.n)
+        self.kk, self.ci, self.cj = kk, self.colors[rows], self.colors[cols]
+
+    def __call__(self, E1: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, sp.csr_array]:
+        grad, data = _scatter_sum_hessian(self.pos, self.kk, self.ci, self.cj,
+                                          np.ascontiguousarray(C, dtype=np.float64), self.mirror,
+                                          self.indices.size, self.pindptr, self.pindices, self.colors,
+                                          np.ascontiguousarray(E1, dtype=np.float64), self.n)
+        return grad, _csr(data, self.indices, self.indptr, self.n)
 
 
 @njit(cache=True, nogil=True)
-def _upper_values(indptr, indices, colors, B):  # pragma: no cover - compiled
-    total = 0
-    for i in range(indptr.size - 1):
-        for p in range(indptr[i], indptr[i + 1]):
-            if indices[p] >= i:
-                total += 1
-    rows = np.empty(total, np.int64)
-    cols = np.empty(total, np.int64)
-    vals = np.empty(total, np.float64)
-    t = 0
-    for i in range(indptr.size - 1):
-        for p in range(indptr[i], indptr[i + 1]):
-            j = indices[p]
-            if j >= i:
-                rows[t] = i
-                cols[t] = j
-                vals[t] = B[i, colors[j]]
-                t += 1
-    return rows, cols, vals
+def _scatter_symmetric(rows, cols, colors, B, mirror):  # pragma: no cover - compiled
+    data = np.empty(rows.size, np.float64)
+    for p in range(rows.size):
+        if rows[p] <= cols[p]:
+            data[p] = B[rows[p], colors[cols[p]]]
+    for p in range(rows.size):
+        q = mirror[p]
+        if q != p:
+            data[p] = data[q]
+    return data
 
 
-def hessian_values(P: sp.csr_array, colors: np.ndarray, B: np.ndarray) -> sp.csr_array:
-    """The symmetric H with pattern P from B = H·S (n × c): upper triangle read, mirrored."""
-    rows, cols, vals = _upper_values(P.indptr.astype(np.int64), P.indices.astype(np.int64), colors,
-                                     np.ascontiguousarray(B, dtype=np.float64))
-    return symmetric_from_upper(rows, cols, vals, P.shape[0])
+class SymmetricMap:
+    """Decompression of :func:`hessian_values` (H from B = H·S) with the structure worked
+    out once: upper entries read from B, lower entries copied from their mirrors."""
+
+    def __init__(self, P: sp.csr_array, colors: np.ndarray) -> None:
+        n = P.shape[0]
+        self.n = n
+        coo = sp.coo_array(P)
+        upper = coo.row <= coo.col
+        self.indptr, self.indices, _, self.mirror = _structure_positions(
+            coo.row[upper].astype(np.int64), coo.col[upper].astype(np.int64), n)
+        self.rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.indptr))
+        self.colors = np.ascontiguousarray(colors, dtype=np.int64)
+
+    def __call__(self, B: np.ndarray) -> sp.csr_array:
+        data = _scatter_symmetric(self.rows, self.indices, self.colors,
+                                  np.ascontiguousarray(B, dtype=np.float64), self.mirror)
+        return _csr(data, self.indices, self.indptr, self.n)

@@ -294,3 +294,18 @@ def test_numba_function():
 
     x = RNG.uniform(-1, 1, 7)
     close(sparse.jacobian(F)(x).toarray(), dd.jacobian(F.py_func)(x))
+
+
+def test_results_do_not_share_arrays_between_calls():
+    n = 10
+    x = RNG.uniform(-1, 1, n)
+    sh = sparse.sum_hessian(rosenbrock_terms)
+    _, _, H1 = sh(x)
+    H1.data[:] = 0.0
+    H1.eliminate_zeros()  # rewrites H1's index arrays in place
+    _, _, H2 = sh(x)
+    close(H2.toarray(), rosenbrock_derivatives(x)[1])
+    J1 = sparse.jacobian(broyden)
+    A = J1(x)
+    A.indices[:] = 0
+    close(J1(x).toarray(), broyden_jacobian(x))
