@@ -27,6 +27,7 @@ from .jet import (
     unalias,
     zeros_like,
 )
+from .numpy_api import NumpyArray
 from .rules import Binary, Unary
 
 
@@ -34,7 +35,7 @@ def _fit(eps: Any, shape: tuple[int, ...], ndir: int) -> Any:
     return fit(eps, shape, shape_of(eps)[-1:] if ndir else ())
 
 
-class Dual(Jet):
+class Dual(NumpyArray, Jet):
     """A dual number ``value + eps·ε`` with ε² = 0.
 
     Args:

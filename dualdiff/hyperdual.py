@@ -38,6 +38,7 @@ from .jet import (
     unalias,
     zeros_like,
 )
+from .numpy_api import NumpyArray
 from .rules import Binary, Unary
 
 
@@ -60,7 +61,7 @@ def _second(coef: Any, b: Any, c: Any, ndir: int) -> Any:
     return _outer(times(coef, b, ndir), c, ndir)
 
 
-class HyperDual(Jet):
+class HyperDual(NumpyArray, Jet):
     """A hyper-dual number ``value + eps1·ε1 + eps2·ε2 + eps12·ε1ε2``.
 
     Args:

@@ -528,36 +528,6 @@ class Jet:
         parts = [value] + [zeros_like(c) for c, _ in self._parts()[1:]]
         return self._rebuild(parts)
 
-    # -- numpy protocol -------------------------------------------------------------
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from .numpy_api import ufunc_method
-
-        out = kwargs.pop("out", None)
-        if out is not None:
-            result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
-            return store_out(out, result, f"np.{ufunc.__name__}")
-        if method != "__call__":
-            return ufunc_method(ufunc, method, inputs, kwargs)
-        if kwargs:
-            raise TypeError(
-                f"np.{ufunc.__name__} on dual numbers does not take the keyword(s) "
-                f"{sorted(kwargs)}")
-        rule = rules.RULE_BY_UFUNC.get(ufunc)
-        if isinstance(rule, Unary):
-            return apply_unary(rule, inputs[0])
-        if isinstance(rule, Binary):
-            return apply_binary(rule, inputs[0], inputs[1])
-        if ufunc in VALUE_UFUNCS:
-            return ufunc(*(value_of(i) for i in inputs))
-        from .numpy_api import ufunc_call
-
-        return ufunc_call(ufunc, inputs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from .numpy_api import array_function
-
-        return array_function(func, args, kwargs)
-
 
 # -- operators, generated from the rules table -----------------------------------------
 
@@ -587,40 +557,16 @@ def _binary_method(rule: Binary):
     return method
 
 
-_OPERATORS = {
+OPERATORS = {
     "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
     "pow": "power", "mod": "remainder", "floordiv": "floor_divide",
 }
-for _dunder, _name in _OPERATORS.items():
+for _dunder, _name in OPERATORS.items():
     _rule = rules.BINARY_BY_NAME[_name]
     setattr(Jet, f"__{_dunder}__", _binary_operator(_rule, False))
     setattr(Jet, f"__r{_dunder}__", _binary_operator(_rule, True))
 
 
-def inplace_operator(name: str, binary: Any):
-    """``a op= b``: numpy's semantics.  A dual array is updated in place, so views of it and
-    other names for it see the change; a scalar dual (immutable, like a numpy scalar)
-    rebinds to the result."""
-    def op(self: Jet, other: Any) -> Any:
-        result = binary(self, other)
-        if result is NotImplemented or not isinstance(value_of(self), np.ndarray):
-            return result
-        if _is_object_array(result):
-            from .numpy_api import as_array
-
-            result = as_array(result)
-        if shape_of(result) != self.shape:
-            raise ValueError(
-                f"non-broadcastable output operand with shape {self.shape} doesn't match the "
-                f"broadcast shape {shape_of(result)}")
-        self[...] = result
-        return self
-    op.__name__ = f"__i{name}__"
-    return op
-
-
-for _dunder in _OPERATORS:
-    setattr(Jet, f"__i{_dunder}__", inplace_operator(_dunder, getattr(Jet, f"__{_dunder}__")))
 Jet.__neg__ = _unary_method(rules.UNARY_BY_NAME["negative"])  # type: ignore[method-assign]
 Jet.__pos__ = _unary_method(rules.UNARY_BY_NAME["positive"])  # type: ignore[method-assign]
 Jet.__abs__ = _unary_method(rules.UNARY_BY_NAME["abs"])  # type: ignore[method-assign]

@@ -29,13 +29,16 @@ from typing import Any
 
 import numpy as np
 
-from . import functions
+from . import functions, rules
 from ._messages import no_rule, unsupported_function
 from .jet import (
+    OPERATORS,
+    VALUE_UFUNCS,
     DualConversionError,
     Jet,
+    apply_binary,
+    apply_unary,
     as_constant,
-    inplace_operator,
     shape_of,
     store_out,
     tag_of,
@@ -413,8 +416,6 @@ def _fill(self: Jet, value: Any) -> None:
     """``a.fill(v)``: every element set to v, in place."""
     self[...] = value
 
-
-Jet.fill = _fill  # type: ignore[attr-defined]
 
 
 # -- joining --------------------------------------------------------------------------
@@ -963,11 +964,6 @@ def _transpose_method(self: Jet, *axes: Any) -> Jet:
     return transpose(self, None if not axes else axes[0] if len(axes) == 1 else axes)
 
 
-for _name_, _fn in {"sum": sum_, "mean": mean, "prod": prod, "cumsum": cumsum, "dot": dot,
-                    "ravel": ravel, "squeeze": squeeze,
-                    "swapaxes": swapaxes, "diagonal": diagonal, "trace": trace, "max": max_, "min": min_,
-                    "take": take, "clip": clip, "copy": copy}.items():
-    setattr(Jet, _name_, _method(_fn))
 def _astype(self: Jet, dtype: Any, *args: Any, **kwargs: Any) -> Jet:
     """float64 (the dtype duals compute in) or object: a copy; anything else would drop
     or distort the derivative and raises."""
@@ -988,15 +984,106 @@ def _tolist(self: Jet) -> Any:
     return [e.tolist() if e.ndim else e for e in self] if self.ndim else self
 
 
-Jet.astype = _astype  # type: ignore[attr-defined]
-Jet.item = _item  # type: ignore[attr-defined]
-Jet.tolist = _tolist  # type: ignore[attr-defined]
-# ``np.empty(n, dtype=x.dtype)`` then makes an object array that can hold duals
-Jet.dtype = property(lambda self: np.dtype(object))  # type: ignore[attr-defined]
-Jet.flatten = lambda self: copy(ravel(self))  # type: ignore[attr-defined]
-Jet.reshape = _reshape_method  # type: ignore[attr-defined]
-Jet.transpose = _transpose_method  # type: ignore[attr-defined]
-Jet.T = property(lambda self: transpose(self))  # type: ignore[attr-defined]
-Jet.__matmul__ = lambda self, other: matmul(self, other)  # type: ignore[attr-defined]
-Jet.__imatmul__ = inplace_operator("matmul", Jet.__matmul__)  # type: ignore[attr-defined]
-Jet.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[attr-defined]
+def _inplace_operator(name: str, binary: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``a op= b``: numpy's semantics.  A dual array is updated in place, so views of it and
+    other names for it see the change; a scalar dual (immutable, like a numpy scalar)
+    rebinds to the result."""
+    def op(self: Jet, other: Any) -> Any:
+        result = binary(self, other)
+        if result is NotImplemented or not isinstance(value_of(self), np.ndarray):
+            return result
+        if isinstance(result, np.ndarray) and result.dtype == object:
+            result = as_array(result)
+        if shape_of(result) != self.shape:
+            raise ValueError(
+                f"non-broadcastable output operand with shape {self.shape} doesn't match the "
+                f"broadcast shape {shape_of(result)}")
+        self[...] = result
+        return self
+    op.__name__ = f"__i{name}__"
+    return op
+
+
+def _matmul(self: Jet, other: Any) -> Any:
+    return matmul(self, other)
+
+
+class NumpyArray:
+    """numpy's protocols and the ndarray methods, for the number kinds.
+
+    Mixed into :class:`~dualdiff.Dual` and :class:`~dualdiff.HyperDual` (``class Dual(
+    NumpyArray, Jet)``), so the numpy layer sits above the jet core instead of being
+    patched onto it: ``np.sin(d)`` reaches ``__array_ufunc__``, ``np.sum(d)``
+    ``__array_function__``, and ``d.sum()``, ``d.T``, ``d += e`` the methods below.
+    """
+
+    __slots__ = ()
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("out", None)
+        if out is not None:
+            result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
+            return store_out(out, result, f"np.{ufunc.__name__}")
+        if method != "__call__":
+            return ufunc_method(ufunc, method, inputs, kwargs)
+        if kwargs:
+            raise TypeError(
+                f"np.{ufunc.__name__} on dual numbers does not take the keyword(s) "
+                f"{sorted(kwargs)}")
+        rule = rules.RULE_BY_UFUNC.get(ufunc)
+        if isinstance(rule, rules.Unary):
+            return apply_unary(rule, inputs[0])
+        if isinstance(rule, rules.Binary):
+            return apply_binary(rule, inputs[0], inputs[1])
+        if ufunc in VALUE_UFUNCS:
+            return ufunc(*(value_of(i) for i in inputs))
+        return ufunc_call(ufunc, inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return array_function(func, args, kwargs)
+
+    # ndarray methods: the numpy functions above
+    sum = _method(sum_)
+    mean = _method(mean)
+    prod = _method(prod)
+    cumsum = _method(cumsum)
+    dot = _method(dot)
+    ravel = _method(ravel)
+    squeeze = _method(squeeze)
+    swapaxes = _method(swapaxes)
+    diagonal = _method(diagonal)
+    trace = _method(trace)
+    max = _method(max_)
+    min = _method(min_)
+    take = _method(take)
+    clip = _method(clip)
+    copy = _method(copy)
+    reshape = _reshape_method
+    transpose = _transpose_method
+    astype = _astype
+    item = _item
+    tolist = _tolist
+    fill = _fill
+
+    @property
+    def T(self) -> Jet:  # noqa: N802 - numpy's name
+        return transpose(self)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """object: ``np.empty(n, dtype=x.dtype)`` then makes an array that can hold duals."""
+        return np.dtype(object)
+
+    def flatten(self) -> Jet:
+        return copy(ravel(self))
+
+    __matmul__ = _matmul
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return matmul(other, self)
+
+    __imatmul__ = _inplace_operator("matmul", _matmul)
+
+
+for _dunder in OPERATORS:
+    setattr(NumpyArray, f"__i{_dunder}__", _inplace_operator(_dunder, getattr(Jet, f"__{_dunder}__")))

@@ -93,6 +93,7 @@ def hints(kind: str, exact: np.ndarray, candidate: np.ndarray, x_shape: tuple[in
     return out
 
 
+CRITERION = "|candidate - exact| <= atol + rtol*|exact| elementwise"
 ASYMMETRY_MESSAGE = "the candidate Hessian is not symmetric beyond tolerance"
 
 

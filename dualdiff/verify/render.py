@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .compare import ASYMMETRY_MESSAGE
-from .report import CRITERION
+from .compare import ASYMMETRY_MESSAGE, CRITERION
 
 if TYPE_CHECKING:
     from .report import CheckReport, Entry, PointResult

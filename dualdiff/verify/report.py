@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-CRITERION = "|candidate - exact| <= atol + rtol*|exact| elementwise"
+from .compare import CRITERION
+from .render import render
 
 
 @dataclass
@@ -163,7 +164,6 @@ class CheckReport:
         return json.dumps(_strict(self.to_dict()), indent=indent, allow_nan=False)
 
     def __str__(self) -> str:
-        from .render import render
         return render(self)
 
     def __repr__(self) -> str:
