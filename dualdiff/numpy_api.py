@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import functions, rules
-from ._messages import no_rule, unsupported_function
+from ._messages import no_rule, ufunc_name, unsupported_function
 from .jet import (
     OPERATORS,
     VALUE_UFUNCS,
@@ -901,7 +901,7 @@ def ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> A
     if method == "at":
         return _ufunc_at(ufunc, *inputs)
     raise TypeError(
-        f"np.{ufunc.__name__}.{method} is not supported on dual numbers; use np.sum / "
+        f"{ufunc_name(ufunc)}.{method} is not supported on dual numbers; use np.sum / "
         "np.prod / np.cumsum / np.max or an explicit loop")
 
 
@@ -910,14 +910,14 @@ def _ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
     repeatedly (``np.add.at(y, [0, 0], 1)`` adds 2), derivative parts included."""
     if not isinstance(a, Jet):
         if isinstance(a, np.ndarray) and a.dtype == object:
-            raise TypeError(f"np.{ufunc.__name__}.at on an object array of dual numbers is not "
+            raise TypeError(f"{ufunc_name(ufunc)}.at on an object array of dual numbers is not "
                             "supported; use a dual array (np.zeros_like(x))")
         raise DualConversionError(
-            f"np.{ufunc.__name__}.at(a, ...) would store dual numbers into the float array a "
+            f"{ufunc_name(ufunc)}.at(a, ...) would store dual numbers into the float array a "
             "and drop their derivative parts; allocate a from x (np.zeros_like(x), "
             "np.empty_like(x) or dtype=x.dtype)")
     if ufunc.nin != (1 if b is None else 2):
-        raise TypeError(f"np.{ufunc.__name__}.at takes {ufunc.nin} operand(s)")
+        raise TypeError(f"{ufunc_name(ufunc)}.at takes {ufunc.nin} operand(s)")
     # the flat positions, in numpy's order, that ``a[indices]`` selects (slices, fancy, tuples)
     positions = np.arange(a.size).reshape(a.shape)[value_of(indices)]
     where = np.unravel_index(positions.ravel(), a.shape)
@@ -1023,12 +1023,12 @@ class NumpyArray:
         out = kwargs.pop("out", None)
         if out is not None:
             result = self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
-            return store_out(out, result, f"np.{ufunc.__name__}")
+            return store_out(out, result, f"{ufunc_name(ufunc)}")
         if method != "__call__":
             return ufunc_method(ufunc, method, inputs, kwargs)
         if kwargs:
             raise TypeError(
-                f"np.{ufunc.__name__} on dual numbers does not take the keyword(s) "
+                f"{ufunc_name(ufunc)} on dual numbers does not take the keyword(s) "
                 f"{sorted(kwargs)}")
         rule = rules.RULE_BY_UFUNC.get(ufunc)
         if isinstance(rule, rules.Unary):
