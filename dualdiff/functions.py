@@ -40,13 +40,7 @@ for _rule in rules.UNARY:
 for _rule in rules.BINARY:
     FUNCTIONS[_rule.name] = _binary_function(_rule)
 
-ALIASES = {
-    "asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2",
-    "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "pow": "power",
-    "absolute": "abs", "fabs": "abs", "true_divide": "divide", "mod": "remainder",
-    "rint": "round", "logistic": "sigmoid", "expit": "sigmoid", "radians": "deg2rad",
-    "degrees": "rad2deg", "sub": "subtract", "mul": "multiply", "div": "divide",
-}
+ALIASES = rules.ALIASES
 for _alias, _target in ALIASES.items():
     FUNCTIONS[_alias] = FUNCTIONS[_target]
 

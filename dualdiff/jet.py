@@ -571,12 +571,12 @@ Jet.__neg__ = _unary_method(rules.UNARY_BY_NAME["negative"])  # type: ignore[met
 Jet.__pos__ = _unary_method(rules.UNARY_BY_NAME["positive"])  # type: ignore[method-assign]
 Jet.__abs__ = _unary_method(rules.UNARY_BY_NAME["abs"])  # type: ignore[method-assign]
 
-# methods named like the ufuncs, which numpy calls on the elements of object arrays
+# methods named like the ufuncs (and their aliases: rint, absolute), which numpy calls on
+# the elements of object arrays; round is numpy's method with decimals (above)
 for _rule in rules.UNARY:
-    if _rule.name != "round":
-        setattr(Jet, _rule.name, _unary_method(_rule))
+    for _name in rules.names(_rule):
+        if _name != "round":
+            setattr(Jet, _name, _unary_method(_rule))
 for _rule in rules.BINARY:
-    setattr(Jet, _rule.name, _binary_method(_rule))
-Jet.rint = _unary_method(rules.UNARY_BY_NAME["round"])  # type: ignore[attr-defined]
-Jet.absolute = _unary_method(rules.UNARY_BY_NAME["abs"])  # type: ignore[attr-defined]
-Jet.arctan2 = _binary_method(rules.BINARY_BY_NAME["arctan2"])  # type: ignore[attr-defined]
+    for _name in rules.names(_rule):
+        setattr(Jet, _name, _binary_method(_rule))

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import functions as _f
+from . import rules as _rules
 from .jet import Jet as _Jet
 from .jet import value_of as _value_of
 
@@ -43,22 +44,15 @@ def _dispatch(name: str, rule_name: str) -> Callable[..., Any]:
     return function
 
 
-_SAME = {
-    "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos",
-    "atan": "arctan", "atan2": "arctan2", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "exp": "exp",
-    "expm1": "expm1", "log2": "log2", "log10": "log10", "log1p": "log1p", "sqrt": "sqrt",
-    "erf": "erf", "erfc": "erfc", "fabs": "abs", "pow": "power",
-    "degrees": "rad2deg", "radians": "deg2rad",
-}
-for _name, _rule in _SAME.items():
-    if hasattr(_math, _name):
-        globals()[_name] = _dispatch(_name, _rule)
-
-if hasattr(_math, "exp2"):
-    exp2 = _dispatch("exp2", "exp2")
-if hasattr(_math, "cbrt"):
-    cbrt = _dispatch("cbrt", "cbrt")
+# every rule whose name or alias is a ``math`` function of the same meaning (the rows'
+# aliases are the one list of other spellings); these few are written below instead:
+# log takes a base, hypot any number of coordinates, floor/ceil/trunc return ints, and
+# math.remainder / math.fmod round differently from numpy's remainder
+_WRITTEN_BELOW = {"log", "hypot", "floor", "ceil", "trunc", "remainder", "fmod"}
+for _rule in (*_rules.UNARY, *_rules.BINARY):
+    for _name in _rules.names(_rule):
+        if hasattr(_math, _name) and _name not in _WRITTEN_BELOW:
+            globals()[_name] = _dispatch(_name, _rule.name)
 
 
 def fmod(x: Any, y: Any) -> Any:

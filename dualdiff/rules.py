@@ -57,6 +57,7 @@ class Unary:
     d2: Partial
     domain: tuple[float, float]
     ufunc: np.ufunc | None = None
+    aliases: tuple[str, ...] = ()   # other names of the function (math / scipy spellings)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Binary:
     fyy: Partial
     domain: tuple[tuple[float, float], tuple[float, float]]
     ufunc: np.ufunc | None = None
+    aliases: tuple[str, ...] = ()
 
 
 # --- helpers the rules are written with (values only, no derivatives) ---------------
@@ -210,15 +212,15 @@ UNARY: tuple[Unary, ...] = (
     U("sin", np.sin, lambda x, y: np.cos(x), lambda x, y, d: -y, (-10, 10), np.sin),
     U("cos", np.cos, lambda x, y: -np.sin(x), lambda x, y, d: -y, (-10, 10), np.cos),
     U("tan", np.tan, lambda x, y: 1.0 + y * y, lambda x, y, d: 2.0 * y * d, (-1.4, 1.4), np.tan),
-    U("arcsin", np.arcsin, lambda x, y: 1.0 / np.sqrt(1.0 - x * x), lambda x, y, d: x * d**3, (-0.95, 0.95), np.arcsin),
-    U("arccos", np.arccos, lambda x, y: -1.0 / np.sqrt(1.0 - x * x), lambda x, y, d: x * d**3, (-0.95, 0.95), np.arccos),
-    U("arctan", np.arctan, lambda x, y: 1.0 / (1.0 + x * x), lambda x, y, d: -2.0 * x * d * d, (-10, 10), np.arctan),
+    U("arcsin", np.arcsin, lambda x, y: 1.0 / np.sqrt(1.0 - x * x), lambda x, y, d: x * d**3, (-0.95, 0.95), np.arcsin, aliases=("asin",)),
+    U("arccos", np.arccos, lambda x, y: -1.0 / np.sqrt(1.0 - x * x), lambda x, y, d: x * d**3, (-0.95, 0.95), np.arccos, aliases=("acos",)),
+    U("arctan", np.arctan, lambda x, y: 1.0 / (1.0 + x * x), lambda x, y, d: -2.0 * x * d * d, (-10, 10), np.arctan, aliases=("atan",)),
     U("sinh", np.sinh, lambda x, y: np.cosh(x), lambda x, y, d: y, (-10, 10), np.sinh),
     U("cosh", np.cosh, lambda x, y: np.sinh(x), lambda x, y, d: y, (-10, 10), np.cosh),
     U("tanh", np.tanh, lambda x, y: 1.0 / np.cosh(x) ** 2, lambda x, y, d: -2.0 * y * d, (-10, 10), np.tanh),
-    U("arcsinh", np.arcsinh, lambda x, y: 1.0 / np.sqrt(x * x + 1.0), lambda x, y, d: -x * d**3, (-10, 10), np.arcsinh),
-    U("arccosh", np.arccosh, lambda x, y: 1.0 / np.sqrt(x * x - 1.0), lambda x, y, d: -x * d**3, (1.05, 10), np.arccosh),
-    U("arctanh", np.arctanh, lambda x, y: 1.0 / (1.0 - x * x), lambda x, y, d: 2.0 * x * d * d, (-0.95, 0.95), np.arctanh),
+    U("arcsinh", np.arcsinh, lambda x, y: 1.0 / np.sqrt(x * x + 1.0), lambda x, y, d: -x * d**3, (-10, 10), np.arcsinh, aliases=("asinh",)),
+    U("arccosh", np.arccosh, lambda x, y: 1.0 / np.sqrt(x * x - 1.0), lambda x, y, d: -x * d**3, (1.05, 10), np.arccosh, aliases=("acosh",)),
+    U("arctanh", np.arctanh, lambda x, y: 1.0 / (1.0 - x * x), lambda x, y, d: 2.0 * x * d * d, (-0.95, 0.95), np.arctanh, aliases=("atanh",)),
     U("exp", np.exp, lambda x, y: y, lambda x, y, d: y, (-10, 10), np.exp),
     U("exp2", np.exp2, lambda x, y: y * _LN2, lambda x, y, d: d * _LN2, (-10, 10), np.exp2),
     U("expm1", np.expm1, lambda x, y: np.exp(x), lambda x, y, d: d, (-10, 10), np.expm1),
@@ -230,18 +232,18 @@ UNARY: tuple[Unary, ...] = (
     U("cbrt", np.cbrt, _cbrt_d1, lambda x, y, d: -2.0 * d / (3.0 * x), (-10, 10), np.cbrt),
     U("square", np.square, lambda x, y: 2.0 * x, 2.0, (-10, 10), np.square),
     U("reciprocal", np.reciprocal, lambda x, y: -y * y, lambda x, y, d: -2.0 * d * y, (0.1, 10), np.reciprocal),
-    U("abs", np.abs, lambda x, y: np.sign(x), None, (0.1, 10), np.absolute),
+    U("abs", np.abs, lambda x, y: np.sign(x), None, (0.1, 10), np.absolute, aliases=("absolute", "fabs")),
     U("sign", np.sign, None, None, (0.1, 10), np.sign),
     U("floor", np.floor, None, None, (0.1, 0.9), np.floor),
     U("ceil", np.ceil, None, None, (0.1, 0.9), np.ceil),
     U("trunc", np.trunc, None, None, (0.1, 0.9), np.trunc),
-    U("round", np.rint, None, None, (0.1, 0.4), np.rint),
+    U("round", np.rint, None, None, (0.1, 0.4), np.rint, aliases=("rint",)),
     U("erf", erf, lambda x, y: _TWO_OVER_SQRT_PI * np.exp(-x * x), lambda x, y, d: -2.0 * x * d, (-5, 5)),
     U("erfc", erfc, lambda x, y: -_TWO_OVER_SQRT_PI * np.exp(-x * x), lambda x, y, d: -2.0 * x * d, (-5, 5)),
-    U("sigmoid", sigmoid, lambda x, y: y * sigmoid(-x), lambda x, y, d: -d * np.tanh(0.5 * x), (-20, 20)),
+    U("sigmoid", sigmoid, lambda x, y: y * sigmoid(-x), lambda x, y, d: -d * np.tanh(0.5 * x), (-20, 20), aliases=("logistic", "expit")),
     U("softplus", softplus, lambda x, y: sigmoid(x), lambda x, y, d: d * sigmoid(-x), (-20, 20)),
-    U("deg2rad", np.deg2rad, math.pi / 180.0, None, (-360, 360), np.deg2rad),
-    U("rad2deg", np.rad2deg, 180.0 / math.pi, None, (-7, 7), np.rad2deg),
+    U("deg2rad", np.deg2rad, math.pi / 180.0, None, (-360, 360), np.deg2rad, aliases=("radians",)),
+    U("rad2deg", np.rad2deg, 180.0 / math.pi, None, (-7, 7), np.rad2deg, aliases=("degrees",)),
 )
 
 # --- the binary table -----------------------------------------------------------------
@@ -250,16 +252,16 @@ UNARY: tuple[Unary, ...] = (
 B = Binary
 BINARY: tuple[Binary, ...] = (
     B("add", np.add, 1, 1, None, None, None, ((-10, 10), (-10, 10)), np.add),
-    B("subtract", np.subtract, 1, -1, None, None, None, ((-10, 10), (-10, 10)), np.subtract),
-    B("multiply", np.multiply, lambda x, y, z: y, lambda x, y, z: x, None, 1, None, ((-10, 10), (-10, 10)), np.multiply),
-    B("divide", np.divide, lambda x, y, z: 1.0 / y, lambda x, y, z: -z / y, None, lambda x, y, z: -1.0 / (y * y), lambda x, y, z: 2.0 * z / (y * y), ((-10, 10), (0.5, 10)), np.divide),
-    B("power", np.power, _pow_dx, _pow_dy, _pow_dxx, _pow_dxy, _pow_dyy, ((0.1, 5), (-3, 3)), np.power),
-    B("arctan2", np.arctan2, lambda x, y, z: _polar(x, y)[1] / _polar(x, y)[2], lambda x, y, z: -_polar(x, y)[0] / _polar(x, y)[2], _atan2_dxx, _atan2_dxy, _atan2_dyy, ((-10, 10), (0.5, 10)), np.arctan2),
+    B("subtract", np.subtract, 1, -1, None, None, None, ((-10, 10), (-10, 10)), np.subtract, aliases=("sub",)),
+    B("multiply", np.multiply, lambda x, y, z: y, lambda x, y, z: x, None, 1, None, ((-10, 10), (-10, 10)), np.multiply, aliases=("mul",)),
+    B("divide", np.divide, lambda x, y, z: 1.0 / y, lambda x, y, z: -z / y, None, lambda x, y, z: -1.0 / (y * y), lambda x, y, z: 2.0 * z / (y * y), ((-10, 10), (0.5, 10)), np.divide, aliases=("true_divide", "div")),
+    B("power", np.power, _pow_dx, _pow_dy, _pow_dxx, _pow_dxy, _pow_dyy, ((0.1, 5), (-3, 3)), np.power, aliases=("pow",)),
+    B("arctan2", np.arctan2, lambda x, y, z: _polar(x, y)[1] / _polar(x, y)[2], lambda x, y, z: -_polar(x, y)[0] / _polar(x, y)[2], _atan2_dxx, _atan2_dxy, _atan2_dyy, ((-10, 10), (0.5, 10)), np.arctan2, aliases=("atan2",)),
     B("hypot", np.hypot, lambda x, y, z: _hypot_grad(x, z), lambda x, y, z: _hypot_grad(y, z), lambda x, y, z: (y / z) ** 2 / z, lambda x, y, z: -(x / z) * (y / z) / z, lambda x, y, z: (x / z) ** 2 / z, ((0.5, 10), (-10, 10)), np.hypot),
     B("logaddexp", np.logaddexp, lambda x, y, z: np.exp(x - z), lambda x, y, z: np.exp(y - z), lambda x, y, z: np.exp(x + y - 2.0 * z), lambda x, y, z: -np.exp(x + y - 2.0 * z), lambda x, y, z: np.exp(x + y - 2.0 * z), ((-10, 10), (-10, 10)), np.logaddexp),
     B("maximum", np.maximum, _maximum_dx, _minimum_dx, None, None, None, ((-10, 10), (-10, 10)), np.maximum),
     B("minimum", np.minimum, _minimum_dx, _maximum_dx, None, None, None, ((-10, 10), (-10, 10)), np.minimum),
-    B("remainder", np.remainder, 1, lambda x, y, z: -np.floor(x / y), None, None, None, ((0.1, 10), (0.3, 3)), np.remainder),
+    B("remainder", np.remainder, 1, lambda x, y, z: -np.floor(x / y), None, None, None, ((0.1, 10), (0.3, 3)), np.remainder, aliases=("mod",)),
     B("floor_divide", np.floor_divide, None, None, None, None, None, ((0.1, 10), (0.3, 3)), np.floor_divide),
 )
 
@@ -268,3 +270,10 @@ BINARY_BY_NAME: dict[str, Binary] = {r.name: r for r in BINARY}
 RULE_BY_UFUNC: dict[np.ufunc, Unary | Binary] = {
     r.ufunc: r for r in (*UNARY, *BINARY) if r.ufunc is not None
 }
+# every other name of a rule (asin, fabs, expit, ...) -> the rule's name
+ALIASES: dict[str, str] = {alias: r.name for r in (*UNARY, *BINARY) for alias in r.aliases}
+
+
+def names(rule: Unary | Binary) -> tuple[str, ...]:
+    """The rule's name and its aliases."""
+    return (rule.name, *rule.aliases)

@@ -241,10 +241,6 @@ def _binary_overload(rule: rules.Binary, numbers: bool, array_fn: Any, inplace: 
     return ol
 
 
-def _names(rule_name: str) -> list[str]:
-    return [rule_name] + [a for a, t in dd_functions.ALIASES.items() if t == rule_name]
-
-
 UNARY_OPERATORS = {"negative": [operator.neg], "positive": [operator.pos], "abs": [builtins.abs],
                    "round": [builtins.round]}
 BINARY_OPERATORS = {
@@ -260,7 +256,7 @@ _MATH_SKIP = {"fmod", "remainder"}  # math.remainder/fmod round differently from
 def targets(rule: Any) -> tuple[list[Any], list[Any]]:
     """(functions on jets only, functions also on plain numbers) naming ``rule``."""
     jets_only: list[Any] = []
-    names = _names(rule.name)
+    names = rules.names(rule)
     if rule.ufunc is not None:
         jets_only.append(rule.ufunc)
     for nm in names:
