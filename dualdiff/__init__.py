@@ -9,6 +9,7 @@ hyper-dual numbers.
 from __future__ import annotations
 
 from . import numpy_api, optimize, rules, testing, verify
+from .batching import vmap
 from .dual import Dual
 from .functions import *  # noqa: F403 - dd.sin, dd.exp, ... generated from the rules table
 from .functions import FUNCTIONS, clip, where
@@ -32,6 +33,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Dual", "HyperDual", "DualConversionError", "rules", "numpy_api",
     "derivative", "second_derivative", "grad", "jacobian", "hessian", "jvp", "hvp",
-    "value_and_grad", "value_grad_hessian", "clip", "where", *FUNCTIONS,
+    "value_and_grad", "value_grad_hessian", "vmap", "clip", "where", *FUNCTIONS,
     "optimize", "verify", "testing", "CheckReport", "check_grad", "check_jacobian", "check_hessian", "check_hvp",
 ]
