@@ -25,6 +25,7 @@ from .jet import (
     linear_term,
     shape_of,
     unalias,
+    value,
     zeros_like,
 )
 from .numpy_api import NumpyArray
@@ -79,7 +80,7 @@ class Dual(NumpyArray, Jet):
     # -- the chain rule ---------------------------------------------------------------
     def _unary(self, rule: Unary) -> Dual:
         a, b = self.value, self.eps
-        y = rule.f(a)
+        y = value(rule.f, a)
         if rule.d1 is None:
             eps = zeros_like(b)
         else:
@@ -99,7 +100,7 @@ class Dual(NumpyArray, Jet):
             raise ValueError("cannot combine duals with and without a direction axis")
         xv = x.value if x_live else x
         yv = y.value if y_live else y
-        z = rule.f(xv, yv)
+        z = value(rule.f, xv, yv)
         args = (xv, yv, z)
         eps = None
         if x_live and rule.fx is not None:

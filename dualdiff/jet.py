@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -130,12 +131,42 @@ def to_object_array(a: Any) -> Any:
     return a
 
 
+def value(f: Any, *args: Any) -> Any:
+    """The value ``f(*args)`` of an operation, computed here so that numpy's floating-point
+    warnings about it are attributed to this module and reach the user as on floats; the
+    derivative parts are computed in ``dual``/``hyperdual``/``rules``, whose warnings
+    (an infinite coefficient at a singular point, by convention) are filtered out."""
+    return f(*args)
+
+
+_PARTIALS_MODULES = r"dualdiff\.(dual|hyperdual|rules)$"
+
+
+def quiet_partials() -> None:
+    """Ignore numpy's RuntimeWarnings raised on the lines that compute derivative parts.
+
+    dualdiff's own derivative products may meet an inf or 0/0 at a singular point: that
+    is the documented convention (``sqrt'(0) = inf``), never the user's floating-point
+    warning.  One warnings filter, for those modules only, does it at no cost per
+    operation; transforms re-install it if a ``warnings.catch_warnings`` block (pytest
+    runs each test in one) dropped it.  Values are computed in this module
+    (:func:`value`), so warnings about them still reach the user.
+    """
+    for f in warnings.filters:
+        if f[0] == "ignore" and f[2] is RuntimeWarning and f[3] is not None and f[3].pattern == _PARTIALS_MODULES:
+            return
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=_PARTIALS_MODULES)
+
+
+quiet_partials()
+
+
 def apply_unary(rule: Unary, x: Any) -> Any:
     """``rule`` applied to ``x``: a jet, an object array of jets, or a plain number/array."""
     if isinstance(x, Jet):
         try:
             return x._unary(rule)
-        except FloatingPointError:
+        except (FloatingPointError, RuntimeWarning):  # np.seterr "raise", warnings as errors
             # np.seterr(...="raise"): the value raises as it would on floats (the user's
             # error); dualdiff's own derivative products never do
             rule.f(x.value)
@@ -158,7 +189,7 @@ def apply_binary(rule: Binary, x: Any, y: Any) -> Any:
     """
     try:
         return _apply_binary(rule, x, y)
-    except FloatingPointError:
+    except (FloatingPointError, RuntimeWarning):
         rule.f(value_of(x), value_of(y))  # raises if the value itself does
         with np.errstate(all="ignore"):
             return _apply_binary(rule, x, y)

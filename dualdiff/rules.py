@@ -28,7 +28,16 @@ Conventions at non-differentiable points (documented in docs/conventions.md):
   ``x**1``, ``x**0`` and ``x**2`` are exact at ``x = 0``.
 
 Rules use numpy functions only, so they evaluate on Python floats, numpy arrays and
-(through ``__array_ufunc__``) on dual numbers of an outer differentiation alike.
+(through ``__array_ufunc__``) on dual numbers of an outer differentiation alike, and the
+numba engine compiles them as they are.
+
+Floating-point errors: a derivative coefficient may be infinite or 0/0 where the value
+is fine (``sqrt'(0)``); that is a convention, not the user's error.  So numpy's
+RuntimeWarnings raised on this module's lines (the partials are computed here) are
+ignored by one warnings filter (installed in ``dualdiff.jet``), and with
+``np.seterr(all="raise")`` the engines redo such an operation quietly
+(``dualdiff.jet.apply_unary``); the value functions are numpy's ufuncs, called from the
+engines, so the user's own settings hold for every value.
 """
 
 from __future__ import annotations
@@ -124,19 +133,16 @@ def _zero_if(coef: Any, term: Any) -> Any:
     if not (_is_plain(coef) and _is_plain(term)):
         return coef * term
     if isinstance(coef, np.ndarray) and coef.ndim:
-        with np.errstate(invalid="ignore"):
-            return np.where(coef == 0, 0.0, coef * term)
+        return np.where(coef == 0, 0.0, coef * term)
     return coef * term if coef != 0 else np.zeros_like(term)[()]
 
 
 def _pow_dx(x: Any, y: Any, z: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):  # 0**-1 is discarded by _zero_if
-        return _zero_if(y, x ** (y - 1))
+    return _zero_if(y, x ** (y - 1))  # 0**-1 = inf is discarded by _zero_if where y = 0
 
 
 def _pow_dxx(x: Any, y: Any, z: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _zero_if(y * (y - 1), x ** (y - 2))
+    return _zero_if(y * (y - 1), x ** (y - 2))
 
 
 def _pow_dy(x: Any, y: Any, z: Any) -> Any:
@@ -155,8 +161,7 @@ def _pow_dyy(x: Any, y: Any, z: Any) -> Any:
 def _hypot_grad(u: Any, z: Any) -> Any:
     """u / hypot, taken as 0 at the origin (the abs'(0) = 0 convention)."""
     if isinstance(z, np.ndarray):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(z == 0, 0.0, u / z)
+        return np.where(z == 0, 0.0, u / z)
     return np.float64(0.0) if z == 0 else u / z
 
 
@@ -190,16 +195,11 @@ def _minimum_dx(x: Any, y: Any, z: Any) -> Any:
 
 
 def _sqrt_d1(x: Any, y: Any) -> Any:
-    # sqrt'(0) = +inf is the documented convention: computed without a divide warning
-    # (only this coefficient; the user's own np.sqrt keeps the user's np.seterr settings)
-    with np.errstate(divide="ignore"):
-        return 0.5 / y
+    return 0.5 / y  # sqrt'(0) = +inf, the documented convention
 
 
 def _cbrt_d1(x: Any, y: Any) -> Any:
-    # cbrt'(0) = +inf, as sqrt'(0)
-    with np.errstate(divide="ignore"):
-        return 1.0 / (3.0 * y * y)
+    return 1.0 / (3.0 * y * y)  # cbrt'(0) = +inf, as sqrt'(0)
 
 
 # --- the unary table ------------------------------------------------------------------

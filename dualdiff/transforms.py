@@ -38,7 +38,7 @@ import numpy as np
 from ._messages import conversion_error
 from .dual import Dual
 from .hyperdual import HyperDual
-from .jet import Jet, as_constant, new_tag, shape_of, to_object_array
+from .jet import Jet, as_constant, new_tag, quiet_partials, shape_of, to_object_array
 
 Function = Callable[..., Any]
 ENGINES = ("auto", "python", "numba")
@@ -222,6 +222,7 @@ def _evaluate(f: Function, seeded: Callable[[int], Jet], args: tuple, kwargs: di
     f runs under the user's own floating-point error settings (``np.seterr``): only
     dualdiff's internal derivative products are computed quietly (see ``jet.scale``).
     """
+    quiet_partials()
     tag = new_tag()
     return _split(_call(f, seeded(tag), args, kwargs), tag, kind, trailing)
 

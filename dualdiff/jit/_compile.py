@@ -4,17 +4,13 @@ The rule lambdas in :mod:`dualdiff.rules` are written with numpy functions and a
 Python helpers.  Numpy's ufuncs compile as they are; the helpers that compute *values*
 (``erf``, ``_zero_if``, ``_hypot_grad``) are replaced by numba-compatible equivalents
 listed in :data:`VALUE_HELPERS`, and every other Python function a rule calls is
-compiled recursively with those replacements (``with np.errstate(...)`` blocks, which
-only silence numpy warnings, are compiled as their bodies).  No derivative formula is
-restated here.
+compiled recursively with those replacements, from its own code object (no source is
+rewritten).  No derivative formula is restated here.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
 import math
-import textwrap
 import types as pytypes
 from typing import Any
 
@@ -74,56 +70,11 @@ def jit_function(fn: Any) -> Any:
         g = fn.__globals__.get(name)
         if isinstance(g, pytypes.FunctionType):
             namespace[name] = jit_function(g)
-    rebuilt = _without_errstate(fn, namespace) or pytypes.FunctionType(
-        fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+    rebuilt = pytypes.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
     # numpy's error model: 1/0 is inf (as the Python engine computes), never ZeroDivisionError
     compiled = numba.njit(rebuilt, error_model="numpy")
     _compiled[fn] = compiled
     return compiled
-
-
-class _StripErrstate(ast.NodeTransformer):
-    """``with np.errstate(...): body`` -> ``body`` (numba has no floating-point warnings
-    to silence, and cannot compile the context manager)."""
-
-    changed = False
-
-    def visit_With(self, node: ast.With) -> Any:
-        self.generic_visit(node)
-        if node.items and all(isinstance(i.context_expr, ast.Call)
-                              and isinstance(i.context_expr.func, ast.Attribute)
-                              and i.context_expr.func.attr == "errstate"
-                              and i.optional_vars is None for i in node.items):
-            self.changed = True
-            return node.body
-        return node
-
-
-def _without_errstate(fn: pytypes.FunctionType, namespace: dict[str, Any]) -> Any:
-    """fn recompiled from its source without ``np.errstate`` blocks, or None if it has
-    none (or no source)."""
-    if fn.__name__ == "<lambda>" or fn.__closure__:
-        return None
-    try:
-        lines, first = inspect.getsourcelines(fn)
-    except (OSError, TypeError):
-        return None
-    source = textwrap.dedent("".join(lines))
-    if "errstate" not in source:
-        return None
-    tree = ast.parse(source)
-    stripper = _StripErrstate()
-    tree = stripper.visit(tree)
-    if not stripper.changed:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef):
-            node.decorator_list = []
-    ast.fix_missing_locations(tree)
-    ast.increment_lineno(tree, first - 1)  # errors point at the rules file's lines
-    scope = dict(namespace)
-    exec(compile(tree, inspect.getsourcefile(fn) or "<rules>", "exec"), scope)  # noqa: S102
-    return scope[fn.__name__]
 
 
 def is_constant(p: Any) -> bool:
