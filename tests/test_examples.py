@@ -33,6 +33,7 @@ PICTURES = {
     "multivariate.py": ["multivariate_saddle.png", "multivariate_conditioning.png"],
     "neural_network.py": ["neural_network.png"],
     "ode_sensitivity.py": ["ode_sensitivity.png"],
+    "parameter_sweep.py": ["parameter_sweep.png"],
 }
 
 # runs a script with `import matplotlib` failing, as on a machine without it
