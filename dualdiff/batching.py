@@ -33,6 +33,7 @@ module's functions by value instead).  numba ``@njit`` functions always travel b
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import pickle
@@ -134,6 +135,12 @@ def _point_error(fn: Any, index: int, exc: BaseException) -> PointError:
 
 def _stack(fn: Any, results: list[Any], start: int) -> Any:
     """Stack per-point results (tuples element-wise); start is the first point's index."""
+    if not isinstance(results[0], tuple):   # the common case: numpy checks the shapes
+        try:
+            if not any(isinstance(r, tuple) for r in results):
+                return np.stack(results)
+        except ValueError:
+            pass  # different shapes: named below
     structure = _structure(results[0])
     for i, r in enumerate(results):
         if _structure(r) != structure:
@@ -184,12 +191,17 @@ def _map_points(fn: Function, X: np.ndarray, args: tuple, kwargs: dict, start: i
                 raise RuntimeError(f"{_name(fn)}.batched returned a result of shape {np.shape(leaf)} for {n} "
                                    "points; the batched protocol stacks results on a new leading axis")
         return out
-    results = []
-    for i in range(n):
-        try:
-            results.append(fn(X[i], *args, **kwargs))
-        except Exception as exc:
-            raise _point_error(fn, start + i, exc) from exc
+    results: list[Any] = []
+    append = results.append
+    try:
+        if kwargs:
+            for x in X:
+                append(fn(x, *args, **kwargs))
+        else:
+            for x in X:
+                append(fn(x, *args))
+    except Exception as exc:
+        raise _point_error(fn, start + len(results), exc) from exc
     return _stack(fn, results, start)
 
 
@@ -198,26 +210,47 @@ def _map_points(fn: Function, X: np.ndarray, args: tuple, kwargs: dict, start: i
 class _Shipped:
     """``fn`` wrapped for a trip to another process: pickled by cloudpickle (closures, lambdas
     and ``__main__`` functions by value), once, and only if it is pickled at all (a thread
-    pool or dask's threaded scheduler never pickles it).  Unpickles as ``fn`` itself."""
+    pool or dask's threaded scheduler never pickles it).  Unpickles as a _Shipped holding
+    the loaded ``fn`` and its bytes, so a worker passing it on does not pickle ``fn`` again."""
 
-    def __init__(self, fn: Function) -> None:
+    def __init__(self, fn: Function, data: bytes | None = None) -> None:
         self.fn = fn
-        self._data: bytes | None = None
+        self._data = data
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self._data is None:
             try:
-                import cloudpickle
-            except ImportError:  # pragma: no cover - cloudpickle comes with dask
-                dumps = pickle.dumps
-            else:
-                dumps = cloudpickle.dumps
-            try:
-                self._data = dumps(self.fn, protocol=pickle.HIGHEST_PROTOCOL)
+                self._data = _dumps(self.fn)
             except Exception as exc:
                 raise TypeError(f"dd.vmap cannot send {_name(self.fn)} to another process ({exc}); define it at "
                                 "module level or install cloudpickle") from exc
-        return (pickle.loads, (self._data,))
+        return (_load, (self._data,))
+
+
+def _load(data: bytes) -> _Shipped:
+    return _Shipped(pickle.loads(data), data)
+
+
+def _dumps(fn: Function) -> bytes:
+    """fn pickled by cloudpickle (pickle without it), builtin numpy dtypes by name.
+
+    numpy pickles a dtype as a copy, so ``x.dtype is captured_dtype`` (a fast-path test)
+    would fail in the worker; by name, np.dtype('<f8') unpickles as numpy's own instance.
+    """
+    try:
+        import cloudpickle
+    except ImportError:  # pragma: no cover - cloudpickle comes with dask
+        return pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
+
+    class Pickler(cloudpickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            if isinstance(obj, np.dtype) and obj.isbuiltin == 1 and np.dtype(obj.str) is obj:
+                return (np.dtype, (obj.str,))
+            return super().reducer_override(obj)
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(fn)
+    return buffer.getvalue()
 
     def __dask_tokenize__(self) -> str:  # never pickle fn just to name a dask key
         return f"vmap-fn-{id(self.fn)}-{id(self)}"
@@ -227,9 +260,24 @@ def _unwrap(fn: Any) -> Function:
     return fn.fn if isinstance(fn, _Shipped) else fn
 
 
+def _portable(exc: PointError) -> PointError:
+    """exc, or its message and index without the original if that cannot be pickled (an
+    error raised in a worker travels back pickled, with its cause where tblib is installed,
+    as dask.distributed does)."""
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        return PointError(str(exc), exc.index)
+    return exc
+
+
 def _run_block(fn: Any, X: np.ndarray, args: tuple, kwargs: dict, start: int) -> Any:
     """One executor task: fn over the block's rows."""
-    return _map_points(_unwrap(fn), X, args, kwargs, start)
+    try:
+        return _map_points(_unwrap(fn), X, args, kwargs, start)
+    except PointError as exc:
+        error = _portable(exc)
+    raise error  # outside the except block: no __context__ to pickle
 
 
 # -- dask ----------------------------------------------------------------------------------------
@@ -259,7 +307,14 @@ def _dask_block(Xb: np.ndarray, fn: Any, args: tuple, kwargs: dict, structure: A
     """One dask task: fn over a block of rows; a tuple result packed into one byte array."""
     start = block_info[0]["array-location"][0][0] if block_info else 0
     fn = _unwrap(fn)
-    out = _map_points(fn, Xb, args, kwargs, start, empty=(structure, specs))
+    try:
+        out = _map_points(fn, Xb, args, kwargs, start, empty=(structure, specs))
+    except PointError as exc:
+        error = _portable(exc)
+    else:
+        error = None
+    if error is not None:
+        raise error
     n = Xb.shape[0]
     leaves = _leaves(out)
     if _structure(out) != structure or any(np.shape(a) != (n,) + s for a, (s, _) in zip(leaves, specs, strict=True)):
@@ -387,6 +442,7 @@ class VMapped:
             raise TypeError("dd.vmap with a dask array X runs on dask's scheduler, not on executor=: drop "
                             "executor= and pick the scheduler with dask.config.set(scheduler=...) or a "
                             "dask.distributed.Client (or pass X.compute() to use the executor)")
+        import dask
         import dask.array as da
 
         X = _dask_rows(X, self.block)
@@ -400,8 +456,10 @@ class VMapped:
             if dtype.kind not in "biufc":
                 raise TypeError(f"dd.vmap over a dask array needs numeric results; {_name(self.fn)} returned "
                                 f"dtype {dtype} at X[0]")
-        shipped = _Shipped(self.fn)
         token = uuid.uuid4().hex
+        # fn as one key of the graph that every block depends on: a worker receives and
+        # unpickles it once (not with every task), and keeps it for the blocks it runs
+        shipped = dask.delayed(_Shipped(self.fn), name=f"vmap-fn-{_name(self.fn)}-{token}")
         rows = X.chunks[0]
         packed = structure is not None
         if not packed:
