@@ -159,6 +159,23 @@ def _stack(fn: Any, results: list[Any], start: int) -> Any:
     return _rebuild(structure, iter(stacked))
 
 
+def _canonical_dtype(X: np.ndarray) -> np.ndarray:
+    """X viewed with numpy's own dtype instance.  An array that was pickled (sent to a
+    worker) carries a copy of its dtype, and fast paths that test ``x.dtype is float64``
+    would miss on every point; the view costs nothing."""
+    canonical = _canonical(X.dtype)
+    return X if canonical is X.dtype else X.view(canonical)
+
+
+def _canonical(dtype: np.dtype) -> np.dtype:
+    """numpy's own instance of a plain dtype (a copy made by unpickling is equal, not identical)."""
+    if dtype.names is None and dtype.subdtype is None and dtype.metadata is None:
+        canonical = np.dtype(dtype.str)
+        if canonical == dtype:
+            return canonical
+    return dtype
+
+
 def _map_points(fn: Function, X: np.ndarray, args: tuple, kwargs: dict, start: int = 0,
                 empty: tuple[Any, list[Spec]] | None = None) -> Any:
     """fn over the rows of a numpy X, stacked; indices in errors count from start.
@@ -166,6 +183,7 @@ def _map_points(fn: Function, X: np.ndarray, args: tuple, kwargs: dict, start: i
     ``empty``: (structure, specs) to return for a block with no rows (dask blocks know it
     from the probe point); without it 0 rows need ``fn.batched``.
     """
+    X = _canonical_dtype(X)
     batched = None if kwargs else getattr(fn, "batched", None)
     n = X.shape[0]
     if n == 0:
@@ -244,7 +262,7 @@ def _dumps(fn: Function) -> bytes:
 
     class Pickler(cloudpickle.Pickler):
         def reducer_override(self, obj: Any) -> Any:
-            if isinstance(obj, np.dtype) and obj.isbuiltin == 1 and np.dtype(obj.str) is obj:
+            if isinstance(obj, np.dtype) and obj.names is None and obj.subdtype is None and obj.metadata is None:
                 return (np.dtype, (obj.str,))
             return super().reducer_override(obj)
 
