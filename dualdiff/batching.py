@@ -548,7 +548,7 @@ def vmap(fn: Function, *, executor: Executor | None = None, block: int | None = 
           evaluated here when ``dd.vmap(fn)(X)`` is called.  Compute a tuple's arrays
           together (``dask.compute(*result)``): each evaluates the same tasks.
 
-    The ``batched`` protocol:
+    Batched protocol:
         If ``getattr(fn, "batched", None)`` is not None, it must be a callable
         ``fn.batched(X, *args)`` returning exactly what stacking ``fn(X[i], *args)`` over
         ``i`` gives (structure, shapes, dtypes, bits), for a numpy ``X`` of at least one
