@@ -45,6 +45,8 @@ from typing import Any
 
 import numpy as np
 
+from .jet import Jet
+
 __all__ = ["vmap", "VMapped", "PointError", "EmptyBatchError"]
 
 Function = Callable[..., Any]
@@ -176,6 +178,21 @@ def _canonical(dtype: np.dtype) -> np.dtype:
     return dtype
 
 
+def _map_jet(fn: Function, X: Jet, args: tuple, kwargs: dict, start: int) -> Any:
+    """fn over the rows of a Dual/HyperDual with array parts (X depends on an outer
+    transform's input), results stacked by numpy's protocols on jets."""
+    n = X.shape[0]
+    if n == 0:
+        raise EmptyBatchError("dd.vmap over 0 points of dual numbers: skip the call when X is empty")
+    results = []
+    for i in range(n):
+        try:
+            results.append(fn(X[i], *args, **kwargs))
+        except Exception as exc:
+            raise _point_error(fn, start + i, exc) from exc
+    return _stack(fn, results, start)
+
+
 def _map_points(fn: Function, X: np.ndarray, args: tuple, kwargs: dict, start: int = 0,
                 empty: tuple[Any, list[Spec]] | None = None) -> Any:
     """fn over the rows of a numpy X, stacked; indices in errors count from start.
@@ -183,7 +200,10 @@ def _map_points(fn: Function, X: np.ndarray, args: tuple, kwargs: dict, start: i
     ``empty``: (structure, specs) to return for a block with no rows (dask blocks know it
     from the probe point); without it 0 rows need ``fn.batched``.
     """
-    X = _canonical_dtype(X)
+    if isinstance(X, np.ndarray):
+        X = _canonical_dtype(X)
+    else:  # dual numbers with array parts (vmap inside another transform): no fn.batched
+        return _map_jet(fn, X, args, kwargs, start)
     batched = None if kwargs else getattr(fn, "batched", None)
     n = X.shape[0]
     if n == 0:
@@ -395,7 +415,15 @@ class VMapped:
 
     # -- inputs --
 
-    def _numpy_input(self, X: Any) -> np.ndarray:
+    def _numpy_input(self, X: Any) -> Any:
+        if isinstance(X, Jet):   # inside another transform: points with dual parts
+            if not X.shape:
+                raise ValueError(f"dd.vmap maps over the leading axis of X, but X is a single dual number; "
+                                 f"call {_name(self.fn)}(X) directly")
+            if self.executor is not None:
+                raise TypeError("dd.vmap cannot send dual numbers of a running transform to an executor: "
+                                "drop executor= inside dd.grad/dd.jacobian/...")
+            return X
         if isinstance(X, (list, tuple)):
             raise TypeError(f"dd.vmap maps over the leading axis of an array; got a {type(X).__name__} "
                             "(pass np.asarray(X), with the points along the first axis)")

@@ -280,3 +280,35 @@ def test_objects_with_array_interface_are_converted():
 
     X = points(3)
     assert_identical(dd.vmap(dd.grad(smooth))(Table(X)), per_point(dd.grad(smooth), X))
+
+
+# -- inside other transforms ---------------------------------------------------------------------
+
+def test_vmap_inside_a_transform_differentiates_through_the_map():
+    """Points that are constants and fn capturing the parameters, or points that carry
+    dual parts (X scaled by the parameter): the same derivatives as a list comprehension."""
+    X = points(6, d=2)
+
+    def loss(p):
+        return np.sum(dd.vmap(lambda x: x[0] * p[0] + np.sin(x[1] * p[1]))(X) ** 2)
+
+    def loss_by_hand(p):
+        return np.sum(np.array([x[0] * p[0] + np.sin(x[1] * p[1]) for x in X]) ** 2)
+
+    p = np.array([0.5, 1.5])
+    assert np.array_equal(dd.grad(loss)(p), dd.grad(loss_by_hand)(p))
+    assert np.array_equal(dd.hessian(loss)(p), dd.hessian(loss_by_hand)(p))
+
+    def scaled(s):
+        return np.sum(dd.vmap(smooth)(X * s))
+
+    assert dd.derivative(scaled)(1.25) == dd.derivative(lambda s: sum(smooth(x) for x in X * s))(1.25)
+
+    def on_threads(s):
+        with ThreadPoolExecutor(1) as ex:
+            return np.sum(dd.vmap(smooth, executor=ex)(X * s))
+
+    with pytest.raises(TypeError, match="drop executor="):
+        dd.derivative(on_threads)(1.25)
+    with pytest.raises(ValueError, match="single dual number"):
+        dd.derivative(lambda s: dd.vmap(np.sin)(s))(1.0)
