@@ -6,8 +6,8 @@
    points: a Python loop of dd.grad(f)(x), dd.vmap(dd.grad(f)) (through fn.batched when
    the numba engine provides it, else the same loop), dd.vmap on a 2-process pool, dask's
    threaded scheduler, and jax.jit(jax.vmap(jax.grad(f))) (float64) where installed.
-2. dask: a LocalCluster of 2 worker processes against dask's local threaded scheduler on
-   the same 2 cores, over block sizes: the wall-clock overhead per task and the block
+2. dask: a LocalCluster of 2 worker processes (X persisted on them first) against dask's
+   local threaded scheduler on the same 2 cores, over block sizes: the wall-clock overhead per task and the block
    size from which it stops mattering (a column "-x only" runs a trivial map_blocks over
    the same blocks: dask's own cost); and what the first task on a fresh worker costs
    (importing numba and compiling the gradient driver there).
@@ -20,6 +20,7 @@ rows of one run.  Nothing is asserted except that every method gives the same nu
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import os
@@ -72,9 +73,15 @@ def throughput(n: int) -> np.ndarray:
         return np.stack([g(x) for x in X])
 
     assert np.array_equal(loop(), reference)
-    times["Python loop of dd.grad(f)(x)"] = median_of(loop)
-    times["dd.vmap(dd.grad(f))" + (" [batched]" if batched else " [point by point]")] = \
-        median_of(lambda: dd.vmap(g)(X))
+    vm = dd.vmap(g)
+    # interleaved A B B A B A, so that changes in the machine's load and the order hit both alike
+    t_loop, t_vmap = [], []
+    for first_loop in (True, False, True):
+        for which in ((0, 1) if first_loop else (1, 0)):
+            gc.collect()
+            (t_loop if which == 0 else t_vmap).append(once(loop if which == 0 else (lambda: vm(X))))
+    times["Python loop of dd.grad(f)(x)"] = statistics.median(t_loop)
+    times["dd.vmap(dd.grad(f))" + (" [batched]" if batched else " [point by point]")] = statistics.median(t_vmap)
 
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
         vm = dd.vmap(g, executor=ex)
@@ -125,6 +132,7 @@ def dask_tasks(n: int) -> None:
     try:
         import dask
         import dask.array as da
+        import distributed
         from distributed import Client, LocalCluster
     except ImportError:
         print("\n(dask/distributed not installed: no task-overhead table)")
@@ -132,8 +140,8 @@ def dask_tasks(n: int) -> None:
     X = np.random.default_rng(1).uniform(-1.0, 1.0, (n, PARAMS))
     g = dd.grad(rosenbrock)
     reference = dd.vmap(g)(X)
-    local = per_call(lambda: dd.vmap(g)(X), budget=1.0, repeats=3)
-    blocks = [b for b in (10, 100, 1_000, 10_000, 100_000) if b <= n]
+    local = median_of(lambda: dd.vmap(g)(X))
+    blocks = [n // 200, n // 20, n // 2]     # 200, 20 and 2 tasks
     t0 = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster, set_as_default=False) as client:
@@ -150,17 +158,20 @@ def dask_tasks(n: int) -> None:
         rows = []
         for b in blocks:
             XD = da.from_array(X, chunks=(b, PARAMS))
-            lazy = dd.vmap(g)(XD)
-            trivial = XD.map_blocks(np.negative)          # dask's own cost for these blocks
+            on_cluster = client.persist(XD)               # X's blocks already on the workers
+            distributed.wait(on_cluster)
+            lazy, lazy_here = dd.vmap(g)(on_cluster), dd.vmap(g)(XD)
+            trivial = on_cluster.map_blocks(np.negative)  # dask's own cost for these blocks
             tasks = lazy.npartitions
-            t_cluster = per_call(lambda lazy=lazy: lazy.compute(scheduler=client), budget=1.0, repeats=3)
-            t_trivial = per_call(lambda t=trivial: t.compute(scheduler=client), budget=1.0, repeats=3)
+            t_cluster = median_of(lambda lazy=lazy: lazy.compute(scheduler=client))
+            t_trivial = median_of(lambda t=trivial: t.compute(scheduler=client))
             with dask.config.set(num_workers=2):
-                t_threads = per_call(lambda lazy=lazy: lazy.compute(scheduler="threads"), budget=1.0, repeats=3)
+                t_threads = median_of(lambda lazy=lazy_here: lazy.compute(scheduler="threads"))
             assert np.array_equal(lazy.compute(scheduler=client), reference)
+            del on_cluster, lazy, trivial
             rows.append({"case": f"blocks of {b:,} points ({tasks:,} tasks)", "tasks": tasks,
                          "LocalCluster": t_cluster, "threads": t_threads, "LocalCluster, -x only": t_trivial})
-        print_table("time per computation", rows, ["LocalCluster", "threads", "LocalCluster, -x only"], "threads")
+        print_table("time per computation (median of 3)", rows, ["LocalCluster", "threads", "LocalCluster, -x only"], "threads")
         best = min(r["LocalCluster"] for r in rows)
         r0, r1 = rows[0], rows[-1]
         per_task = (r0["LocalCluster"] - r1["LocalCluster"]) / (r0["tasks"] - r1["tasks"])

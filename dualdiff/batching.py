@@ -380,11 +380,18 @@ def _reshape_kwargs(in_ndim: int, out_ndim: int) -> dict[str, Any]:
     return {}
 
 
-def _probe_scheduler() -> dict[str, Any]:
-    """compute() keywords for the probe point: the active scheduler, except that a process
-    pool (started afresh for one point) is replaced by threads."""
+def _probe_scheduler(X: Any) -> dict[str, Any]:
+    """compute() keywords for the probe point: the client holding X's data if X was
+    persisted on a dask.distributed cluster, else the active scheduler, except that a
+    process pool (started afresh for one point) is replaced by threads."""
     import dask
 
+    if "distributed" in sys.modules:
+        from distributed import futures_of
+
+        futures = futures_of(X)
+        if futures:
+            return {"scheduler": futures[0].client}
     scheduler = dask.config.get("scheduler", None)
     return {"scheduler": "threads"} if scheduler in ("processes", "multiprocessing") else {}
 
@@ -497,7 +504,7 @@ class VMapped:
             empty = self._empty_result(np.empty(X.shape, X.dtype), args, kwargs)
             return _rebuild(_structure(empty), iter([da.from_array(a) for a in _leaves(empty)]))
         # shapes and dtypes from one point, computed eagerly here
-        structure, specs = self._probe_specs(X[0].compute(**_probe_scheduler()), args, kwargs, index=0)
+        structure, specs = self._probe_specs(X[0].compute(**_probe_scheduler(X)), args, kwargs, index=0)
         for _, dtype in specs:
             if dtype.kind not in "biufc":
                 raise TypeError(f"dd.vmap over a dask array needs numeric results; {_name(self.fn)} returned "

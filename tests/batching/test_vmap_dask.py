@@ -157,6 +157,16 @@ def test_distributed_client(client):
     assert_identical(got[1], per_point(python_fn, X))
 
 
+def test_x_persisted_on_the_cluster(client):
+    """X held by the workers (client.persist, not the default client): the probe point is
+    fetched through that client; the blocks run where X's data is."""
+    X = points(N)
+    XP = client.persist(lazy(X, rows=6))
+    fn = dd.value_and_grad(smooth)
+    out = dd.vmap(fn)(XP)
+    assert_identical(tuple(client.compute(list(out), sync=True)), per_point(fn, X))
+
+
 def test_distributed_error_reaches_the_caller_with_the_index(client):
     X = points(N)
     X[:, 0] = -1.0
