@@ -159,7 +159,8 @@ def dask_tasks(n: int) -> None:
         for b in blocks:
             XD = da.from_array(X, chunks=(b, PARAMS))
             on_cluster = client.persist(XD)               # X's blocks already on the workers
-            distributed.wait(on_cluster)
+            with client.as_current():
+                distributed.wait(on_cluster)
             lazy, lazy_here = dd.vmap(g)(on_cluster), dd.vmap(g)(XD)
             trivial = on_cluster.map_blocks(np.negative)  # dask's own cost for these blocks
             tasks = lazy.npartitions
@@ -179,9 +180,12 @@ def dask_tasks(n: int) -> None:
         enough = next(r for r in rows if r["LocalCluster"] <= 1.1 * best)
         per_task_trivial = ((r0["LocalCluster, -x only"] - r1["LocalCluster, -x only"])
                             / (r0["tasks"] - r1["tasks"]))
+        def overhead(t: float) -> str:
+            return fmt_time(t) if t > 0 else "below the noise"
+
         print(f"\n- overhead per task (wall clock, from the smallest to the largest blocks): LocalCluster "
-              f"{fmt_time(per_task)} (a trivial task: {fmt_time(per_task_trivial)}), threads scheduler "
-              f"{fmt_time(per_task_threads)}")
+              f"{overhead(per_task)} (a trivial task: {overhead(per_task_trivial)}), threads scheduler "
+              f"{overhead(per_task_threads)}")
         print(f"- the LocalCluster is within 10% of its best from {enough['case']}")
 
 
