@@ -15,6 +15,7 @@ from .functions import *  # noqa: F403 - dd.sin, dd.exp, ... generated from the 
 from .functions import FUNCTIONS, clip, where
 from .hyperdual import HyperDual
 from .jet import DualConversionError
+from .plans import Plan
 from .transforms import (
     derivative,
     grad,
@@ -22,8 +23,10 @@ from .transforms import (
     hvp,
     jacobian,
     jvp,
+    plan,
     second_derivative,
     value_and_grad,
+    value_and_jacobian,
     value_grad_hessian,
 )
 from .verify import CheckReport, check_grad, check_hessian, check_hvp, check_jacobian
@@ -33,6 +36,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Dual", "HyperDual", "DualConversionError", "rules", "numpy_api",
     "derivative", "second_derivative", "grad", "jacobian", "hessian", "jvp", "hvp",
-    "value_and_grad", "value_grad_hessian", "vmap", "clip", "where", *FUNCTIONS,
+    "value_and_grad", "value_and_jacobian", "value_grad_hessian", "plan", "Plan", "vmap", "clip", "where", *FUNCTIONS,
     "optimize", "verify", "testing", "CheckReport", "check_grad", "check_jacobian", "check_hessian", "check_hvp",
 ]

@@ -462,17 +462,17 @@ def test_inside_a_python_engine_transform_is_a_clear_error():
         dd.grad(lambda x: jit.grad(rosenbrock, x)[0])(X5)
 
 
-def test_transform_functions_for_the_dd_hook():
-    g = jit.transform("grad", rosenbrock)
+def test_numba_engine_transforms():
+    g = dd.grad(rosenbrock, engine="numba")
     assert g.__name__ == "rosenbrock"
     assert_allclose(g(X5), rosenbrock_grad(X5), **TOL)
-    assert_allclose(jit.transform("hessian", rosenbrock, chunk=3)(X5), rosenbrock_hessian(X5), **TOL)
-    assert_allclose(jit.transform("derivative", scaled_sine)(0.7, 2.0),
+    assert_allclose(dd.hessian(rosenbrock, chunk=3, engine="numba")(X5), rosenbrock_hessian(X5), **TOL)
+    assert_allclose(dd.derivative(scaled_sine, engine="numba")(0.7, 2.0),
                     jit.grad(scaled_sine, 0.7, 2.0), **TOL)
     with pytest.raises(TypeError, match="positionally"):
-        jit.transform("grad", scaled_sine)(0.7, a=2.0)
+        dd.grad(scaled_sine, engine="numba")(0.7, a=2.0)
     with pytest.raises(ValueError, match="chunk"):
-        jit.transform("grad", rosenbrock, chunk=-1)
+        dd.grad(rosenbrock, chunk=-1, engine="numba")
 
 
 @njit

@@ -307,3 +307,32 @@ def register() -> None:
         return
     overload_method(types.Array, "sum", target="cpu")(_method_with_fallback(_ol_sum, array_sum))
     overload_method(types.Array, "mean", target="cpu")(_method_with_fallback(_ol_mean, array_mean))
+
+
+# -- no conversion to floats: dualdiff's own errors, raised while numba types f ---------------
+# (numba passes an exception that is not its own straight to the caller)
+
+@overload(operator.setitem)
+def _ol_setitem_float_array(a: Any, index: Any, value: Any) -> Any:
+    """Storing duals into a float array would drop their derivatives: refuse by name."""
+    if isinstance(a, types.Array) and not isinstance(a.dtype, JetType) and (
+            isinstance(value, JetType) or (isinstance(value, types.Array) and isinstance(value.dtype, JetType))):
+        raise DualConversionError(
+            "f stores a dual number into a float array, which would drop its derivative; "
+            "allocate scratch arrays that hold values depending on x from x: np.empty_like(x), "
+            "np.zeros_like(x) or np.empty(n, dtype=x.dtype), not np.zeros(n) / np.empty(n)")
+    return None
+
+
+def _refuse_conversion(kind: str) -> Any:
+    def ol(x: Any) -> Any:
+        if isinstance(x, JetType):
+            raise DualConversionError(
+                f"f converts a dual number with {kind}(), which would drop its derivative; use "
+                ".value (dd.jit.value_of(x)) for the value alone")
+        return None
+    return ol
+
+
+for _conversion in (float, int, complex):
+    overload(_conversion)(_refuse_conversion(_conversion.__name__))

@@ -20,15 +20,15 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba.core import errors, types
+from numba.core import types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 
 from . import _types as T
 from ._types import DualType, HyperDualType, JetType, _is_real_number
 
-SCALAR_OUTPUT_ERROR = "dualdiff: f must return a scalar"
-OUTPUT_TYPE_ERROR = "dualdiff: f must return a number or an array of numbers"
+SCALAR_OUTPUT_ERROR = "f must return a scalar"
+OUTPUT_TYPE_ERROR = "f must return a number or an array of numbers"
 
 
 # -- input ----------------------------------------------------------------------------------
@@ -86,11 +86,12 @@ def _ol_scalar_parts(out, tref):
             j = T.as_jet(tref, out)
             return j.value, j
         return impl
+    # dualdiff's own TypeError (numba passes it straight to the caller)
     if isinstance(out, types.Array):
-        raise errors.TypingError(
-            f"{SCALAR_OUTPUT_ERROR}, but it returned an array ({out}); use jacobian for "
+        raise TypeError(
+            f"{SCALAR_OUTPUT_ERROR}, but it returned an array ({out}); use dd.jacobian for "
             "vector-valued functions")
-    raise errors.TypingError(f"{SCALAR_OUTPUT_ERROR}, but it returned {out}")
+    raise TypeError(f"{SCALAR_OUTPUT_ERROR}, but it returned {out}")
 
 
 def output_shape(out):
@@ -103,7 +104,7 @@ def _ol_output_shape(out):
         return lambda out: out.shape
     if isinstance(out, JetType) or _is_real_number(out):
         return lambda out: ()
-    raise errors.TypingError(f"{OUTPUT_TYPE_ERROR}, but it returned {out}")
+    raise TypeError(f"{OUTPUT_TYPE_ERROR}, but it returned {out}")
 
 
 def shape_size(shape):

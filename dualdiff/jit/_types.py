@@ -414,54 +414,6 @@ def numpy_dtype(t: JetType) -> np.dtype:
     return np.dtype(fields)
 
 
-def _install_as_dtype() -> None:
-    """Teach numba's ``as_dtype`` the jet types.  Numba needs it to build the Python
-    wrapper of every njit function returning an array, including a user's function
-    returning an array of jets (called from a driver, never from Python)."""
-    from numba.np import numpy_support
-
-    original = numpy_support.as_dtype
-    if getattr(original, "_dualdiff", False):
-        return
-
-    def as_dtype(nbtype: Any) -> np.dtype:
-        if isinstance(nbtype, JetType):
-            return numpy_dtype(nbtype)
-        return original(nbtype)
-
-    as_dtype._dualdiff = True  # type: ignore[attr-defined]
-    as_dtype.__doc__ = original.__doc__
-    numpy_support.as_dtype = as_dtype
-
-
-_install_as_dtype()
-
-
-def _skip_array_of_consts_rewrite_for_jets() -> None:
-    """Numba rewrites ``np.array([a, b])`` into ``np.empty(2, dtype=np.<dtype name>)``
-    after type inference, which cannot name a jet type; keep the call (our np.array
-    overload) for arrays of jets."""
-    from numba.core import inline_closurecall as icc
-    from numba.core import ir as nbir
-
-    original = icc._inline_const_arraycall
-    if getattr(original, "_dualdiff", False):
-        return
-
-    def inline_const_arraycall(block: Any, func_ir: Any, context: Any, typemap: Any, calltypes: Any) -> Any:
-        for inst in block.body:
-            if isinstance(inst, nbir.Assign) and isinstance(inst.value, nbir.Expr) and inst.value.op == "call":
-                sig = calltypes.get(inst.value)
-                ret = getattr(sig, "return_type", None)
-                if isinstance(ret, types.Array) and isinstance(ret.dtype, JetType):
-                    return None
-        return original(block, func_ir, context, typemap, calltypes)
-
-    inline_const_arraycall._dualdiff = True  # type: ignore[attr-defined]
-    icc._inline_const_arraycall = inline_const_arraycall
-
-
-_skip_array_of_consts_rewrite_for_jets()
 
 
 # -- boxing scalars (Python dd.Dual / dd.HyperDual <-> numba) ---------------------------------

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _checks
 from .. import transforms as _t
 from .result import OptimizeResult, Path, Status
 
@@ -48,15 +49,7 @@ CURVATURE_RTOL = 1e-8
 
 def as_start(x0: Any, who: str) -> np.ndarray:
     """x0 as a float64 array (0-d for a scalar); TypeError/ValueError for bad input."""
-    if x0 is None or isinstance(x0, (str, bytes, dict, set, bool, np.bool_)):
-        raise TypeError(f"{who} needs x0 to be a float or an array of floats, got {type(x0).__name__}")
-    try:
-        a = np.asarray(x0)
-    except Exception as exc:  # ragged lists
-        raise TypeError(f"{who} could not read x0 as an array of floats: {exc}") from exc
-    if a.dtype.kind not in "iuf":
-        raise TypeError(f"{who} needs x0 to be a float or an array of real floats, got dtype {a.dtype}")
-    a = a.astype(np.float64)
+    a = _checks.real_array(x0, who, "x0")
     if a.size == 0:
         raise ValueError(f"{who} needs a non-empty x0")
     if not np.all(np.isfinite(a)):

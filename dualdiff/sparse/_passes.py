@@ -16,9 +16,9 @@ Function = Callable[..., Any]
 
 
 def _plain(f: Function) -> Function:
-    from ..transforms import _is_numba
+    from ..engines.python import python_function
 
-    return f.py_func if _is_numba(f) else f
+    return python_function(f)
 
 
 def _float(a: Any, shape: tuple[int, ...], who: str) -> np.ndarray:
@@ -36,7 +36,7 @@ def compressed_jacobian_pass(f: Function, x: np.ndarray, S: np.ndarray, args: tu
     Returns f(x) flattened to (m,) and the compressed Jacobian J·S of shape (m, c).
     """
     from ..dual import Dual
-    from ..transforms import _evaluate
+    from ..engines.python import evaluate
 
     g = _plain(f)
     c = S.shape[1]
@@ -44,7 +44,7 @@ def compressed_jacobian_pass(f: Function, x: np.ndarray, S: np.ndarray, args: tu
         value = np.asarray(g(x, *args, **kwargs), dtype=np.float64).ravel()
         return value, np.zeros((value.size, 0))
     seed = np.ascontiguousarray(S, dtype=np.float64).reshape(x.shape + (c,))
-    value, eps = _evaluate(g, lambda tag: Dual._new(x, seed, tag, 1), args, kwargs, Dual, [(c,)])
+    value, eps = evaluate(g, Dual, x, (seed,), 1, args, kwargs, [(c,)])
     value = _float(value, np.shape(value), "sparse").ravel()
     return value, _float(np.reshape(eps, (value.size, c)), (value.size, c), "sparse")
 
@@ -56,8 +56,8 @@ def compressed_hessian_pass(f: Function, x: np.ndarray, S1: np.ndarray, S2: np.n
     Returns f(x) flattened to (m,), the ε1 part (m, k1) = J·S1 and the ε1ε2 part
     (m, k1, k2) whose [k, a, b] entry is S1[:, a]ᵀ ∇²f_k S2[:, b].
     """
+    from ..engines.python import evaluate
     from ..hyperdual import HyperDual
-    from ..transforms import _evaluate
 
     g = _plain(f)
     k1, k2 = S1.shape[1], S2.shape[1]
@@ -67,9 +67,8 @@ def compressed_hessian_pass(f: Function, x: np.ndarray, S1: np.ndarray, S2: np.n
     e1 = np.ascontiguousarray(S1, dtype=np.float64).reshape(x.shape + (k1,))
     e2 = np.ascontiguousarray(S2, dtype=np.float64).reshape(x.shape + (k2,))
     e12 = np.zeros(x.shape + (k1, k2))
-    value, eps1, _, eps12 = _evaluate(
-        g, lambda tag: HyperDual._new(x, e1, e2, e12, tag, 1), args, kwargs, HyperDual,
-        [(k1,), (k2,), (k1, k2)])
+    value, eps1, _, eps12 = evaluate(g, HyperDual, x, (e1, e2, e12), 1, args, kwargs,
+                                     [(k1,), (k2,), (k1, k2)])
     value = _float(value, np.shape(value), "sparse").ravel()
     m = value.size
     return (value, _float(np.reshape(eps1, (m, k1)), (m, k1), "sparse"),
