@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.special as _sc  # scipy.special's ufuncs ARE the value functions of the special-function rows
 
 Partial = Callable[..., Any] | float | int | None
 
@@ -87,31 +88,19 @@ class Binary:
 
 # --- helpers the rules are written with (values only, no derivatives) ---------------
 
-_erf_vec = np.vectorize(math.erf, otypes=[float])
-_erfc_vec = np.vectorize(math.erfc, otypes=[float])
-
-
 def erf(x: Any) -> Any:
-    """The error function on floats and float arrays (numpy has none)."""
-    if isinstance(x, np.ndarray):
-        return _erf_vec(x) if x.ndim else np.float64(math.erf(x))
-    if isinstance(x, (float, int, np.floating, np.integer)):
-        return np.float64(math.erf(x))
-    return x.erf()  # a dual number of an outer differentiation
+    """The error function (scipy.special.erf; on a dual of an outer differentiation, its row)."""
+    return _sc.erf(x)
 
 
 def erfc(x: Any) -> Any:
-    """The complementary error function on floats and float arrays."""
-    if isinstance(x, np.ndarray):
-        return _erfc_vec(x) if x.ndim else np.float64(math.erfc(x))
-    if isinstance(x, (float, int, np.floating, np.integer)):
-        return np.float64(math.erfc(x))
-    return x.erfc()
+    """The complementary error function (scipy.special.erfc)."""
+    return _sc.erfc(x)
 
 
 def sigmoid(x: Any) -> Any:
-    """The logistic function 1 / (1 + exp(-x)) = exp(-softplus(-x)), without overflow."""
-    return np.exp(-np.logaddexp(0.0, -x))
+    """The logistic function 1 / (1 + exp(-x)) (scipy.special.expit), without overflow."""
+    return _sc.expit(x)
 
 
 def softplus(x: Any) -> Any:
@@ -202,6 +191,211 @@ def _cbrt_d1(x: Any, y: Any) -> Any:
     return 1.0 / (3.0 * y * y)  # cbrt'(0) = +inf, as sqrt'(0)
 
 
+# --- special functions: value helpers for the scipy.special rows ----------------------
+# Derivatives from standard identities (DLMF 5.15, 7.2, 10.6, 10.29, 25.2):
+# Γ' = Γψ, lnΓ' = ψ, ψ' = ψ⁽¹⁾; erfinv' = (√π/2)·exp(erfinv²); d/dx J_ν = (J_{ν-1} - J_{ν+1})/2
+# (also Y_ν), d/dx I_ν = (I_{ν-1} + I_{ν+1})/2, d/dx K_ν = -(K_{ν-1} + K_{ν+1})/2, with
+# J₋₁ = -J₁ etc.  Higher orders come from scipy's jv/yv/iv/kv (no 1/x, so exact at x = 0).
+
+_SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+_DEG = math.pi / 180.0
+_PI2 = math.pi * math.pi
+# scipy.special.zeta(x) is a Python function over this ufunc (Riemann zeta)
+riemann_zeta: np.ufunc = _sc._ufuncs._riemann_zeta
+
+
+class SpecialValue:
+    """A value function that numba cannot compile from its Python source.
+
+    On plain numbers and float arrays it calls ``plain`` (scipy); on a dual number of an
+    outer differentiation it calls ``on_jet`` (the rule that computes the same function, so
+    nested transforms keep working).  The numba engine runs it through an overload
+    registered for this object in :mod:`dualdiff.jit._special`.
+    """
+
+    def __init__(self, name: str, plain: Callable[..., Any], on_jet: Callable[..., Any]) -> None:
+        self.name, self.plain, self.on_jet = name, plain, on_jet
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, *args: Any) -> Any:
+        if all(_is_plain(a) for a in args):
+            return self.plain(*args)
+        return self.on_jet(*args)
+
+    def __repr__(self) -> str:
+        return f"<dualdiff rule helper {self.name}>"
+
+
+def _polygamma_plain(n: Any, x: Any) -> Any:
+    out = _sc.polygamma(n, x)
+    return out[()] if isinstance(out, np.ndarray) else out
+
+
+def _polygamma_jet(n: Any, x: Any) -> Any:
+    if not isinstance(n, (int, np.integer)) and not (_is_plain(n) and float(n) == int(n)):
+        raise TypeError("polygamma(n, x): n must be a plain non-negative integer (x may be dual)")
+    return x._unary(polygamma_rule(int(n)))
+
+
+#: ψ⁽ⁿ⁾(x) for an integer order n: scipy.special.polygamma on numbers, its row on duals
+polygamma = SpecialValue("polygamma", _polygamma_plain, _polygamma_jet)
+
+_rules_by_order: dict[int, Unary] = {}
+
+
+def polygamma_rule(n: int) -> Unary:
+    """The row of x ↦ ψ⁽ⁿ⁾(x) for a fixed integer order n ≥ 0 (ψ⁽ⁿ⁾' = ψ⁽ⁿ⁺¹⁾).
+
+    A family, not one row: n is an integer order, not a variable (dd.polygamma(n, x) is
+    differentiable in x only).  Order 0 is the ``digamma`` row.
+    """
+    if n < 0:
+        raise ValueError(f"polygamma order must be >= 0, got {n}")
+    if n == 0:
+        return UNARY_BY_NAME["digamma"]
+    if n not in _rules_by_order:
+        _rules_by_order[n] = Unary(
+            f"polygamma({n}, ·)", lambda x: polygamma(n, x), lambda x, y: polygamma(n + 1, x),
+            lambda x, y, d: polygamma(n + 2, x), (0.1, 20))
+    return _rules_by_order[n]
+
+
+def _iv(nu: Any, x: Any) -> Any:
+    """I_ν(x) = ive(ν, x)·exp(|x|) (scipy's iv returns nan for |x| below ~1e-300, ive does not)."""
+    return _sc.ive(nu, x) * np.exp(np.abs(x))
+
+
+def _trigamma(x: Any) -> Any:
+    return polygamma(1, x)
+
+
+def _tetragamma(x: Any) -> Any:
+    return polygamma(2, x)
+
+
+def _gamma_d2(x: Any, y: Any, d: Any) -> Any:
+    # Γ'' = Γ(ψ² + ψ⁽¹⁾) = Γ'ψ + Γψ⁽¹⁾
+    return d * _sc.digamma(x) + y * _trigamma(x)
+
+
+def _log_ndtr_d1(x: Any, y: Any) -> Any:
+    # φ(x)/Φ(x) = √(2/π) / erfcx(-x/√2): no overflow, no cancellation, in both tails
+    return _SQRT_2_OVER_PI / _sc.erfcx(-x * _SQRT_HALF)
+
+
+def _beta_dx(x: Any, y: Any, z: Any) -> Any:
+    return z * (_sc.digamma(x) - _sc.digamma(x + y))
+
+
+def _beta_dy(x: Any, y: Any, z: Any) -> Any:
+    return z * (_sc.digamma(y) - _sc.digamma(x + y))
+
+
+def _beta_dxx(x: Any, y: Any, z: Any) -> Any:
+    u = _sc.digamma(x) - _sc.digamma(x + y)
+    return z * (u * u + _trigamma(x) - _trigamma(x + y))
+
+
+def _beta_dxy(x: Any, y: Any, z: Any) -> Any:
+    s = _sc.digamma(x + y)
+    return z * ((_sc.digamma(x) - s) * (_sc.digamma(y) - s) - _trigamma(x + y))
+
+
+def _beta_dyy(x: Any, y: Any, z: Any) -> Any:
+    u = _sc.digamma(y) - _sc.digamma(x + y)
+    return z * (u * u + _trigamma(y) - _trigamma(x + y))
+
+
+# Riemann zeta: ζ' has no closed form; the Euler-Maclaurin formula (DLMF 25.2.9) with
+# N = 10 and Bernoulli numbers up to B₂₀, differentiated term by term in s, is exact to
+# rounding for moderate s (truncation < 1e-18 relative for 1 < s < 60, and tiny for s < 1
+# down to about -10): ζ(s) = Σ_{n<N} n^-s + N^(1-s)/(s-1) + N^-s/2
+#                           + Σ_j B₂ⱼ/(2j)! · s(s+1)…(s+2j-2) · N^(1-s-2j).
+_EM_N = 10
+_EM_TERMS = (1.0 / 12.0, -1.0 / 720.0, 1.0 / 30240.0, -1.0 / 1209600.0, 1.0 / 47900160.0,
+             -691.0 / 1307674368000.0, 1.0 / 74724249600.0, -3617.0 / 10670622842880000.0,
+             43867.0 / 5109094217170944000.0, -174611.0 / 802857662698291200000.0)  # B₂ⱼ/(2j)!
+
+
+def _zeta_derivative(s: Any, k: int) -> Any:
+    """The k-th derivative (k = 1 or 2) of the Riemann zeta function at s ≠ 1."""
+    total = 0.0 * s
+    for n in range(2, _EM_N):
+        ln = math.log(n)
+        total = total + (-ln) ** k * np.exp(-ln * s)
+    big_l = math.log(_EM_N)
+    u = s - 1.0
+    e = np.exp(-big_l * u)  # N^(1-s)
+    if k == 1:
+        total = total - e * (big_l / u + 1.0 / (u * u))
+    else:
+        total = total + e * (big_l * big_l / u + 2.0 * big_l / (u * u) + 2.0 / (u * u * u))
+    total = total + 0.5 * (-big_l) ** k * np.exp(-big_l * s)
+    p, p1, p2 = 1.0 + 0.0 * s, 0.0 * s, 0.0 * s  # s(s+1)…(s+2j-2) and its derivatives
+    for j in range(len(_EM_TERMS)):
+        for i in range(2 * j - 1 if j else 0, 2 * j + 1):
+            f = s + i
+            p2 = p2 * f + 2.0 * p1
+            p1 = p1 * f + p
+            p = p * f
+        ej = np.exp(-big_l * (s + 2 * j + 1))  # N^(1-s-2(j+1))
+        if k == 1:
+            total = total + _EM_TERMS[j] * ej * (p1 - big_l * p)
+        else:
+            total = total + _EM_TERMS[j] * ej * (p2 - 2.0 * big_l * p1 + big_l * big_l * p)
+    return total
+
+
+def _zeta_d1(x: Any, y: Any) -> Any:
+    return _zeta_derivative(x, 1)
+
+
+def _zeta_d2(x: Any, y: Any, d: Any) -> Any:
+    return _zeta_derivative(x, 2)
+
+
+def sinc_value(x: Any) -> Any:
+    """np.sinc(x) = sin(πx)/(πx) (a function, not a ufunc: wrapped so numba compiles it)."""
+    return np.sinc(x)
+
+
+def _sinc_d1(x: Any, y: Any) -> Any:
+    # sinc'(x) = (cos πx - sinc x)/x, 0 at x = 0
+    return _hypot_grad(np.cos(math.pi * x) - y, x)
+
+
+def _sinc_d2(x: Any, y: Any, d: Any) -> Any:
+    # sinc'' = -π² sinc - 2 sinc'/x, -π²/3 at x = 0
+    return -_PI2 * y - 2.0 * _hypot_grad(d, x) + (2.0 * _PI2 / 3.0) * (x == 0)
+
+
+def _xlogy_dy(x: Any, y: Any, z: Any) -> Any:
+    return _zero_if(x, 1.0 / y)
+
+
+def _xlogy_dyy(x: Any, y: Any, z: Any) -> Any:
+    return _zero_if(x, -1.0 / (y * y))
+
+
+def _xlog1py_dy(x: Any, y: Any, z: Any) -> Any:
+    return _zero_if(x, 1.0 / (1.0 + y))
+
+
+def _xlog1py_dyy(x: Any, y: Any, z: Any) -> Any:
+    return _zero_if(x, -1.0 / ((1.0 + y) * (1.0 + y)))
+
+
+def _fmod_dy(x: Any, y: Any, z: Any) -> Any:
+    return -np.trunc(x / y)
+
+
+def _logaddexp2_dxx(x: Any, y: Any, z: Any) -> Any:
+    return _LN2 * np.exp2(x + y - 2.0 * z)
+
+
 # --- the unary table ------------------------------------------------------------------
 # name, f, f'(x, y), f''(x, y, d), test domain, numpy ufunc
 
@@ -238,12 +432,47 @@ UNARY: tuple[Unary, ...] = (
     U("ceil", np.ceil, None, None, (0.1, 0.9), np.ceil),
     U("trunc", np.trunc, None, None, (0.1, 0.9), np.trunc),
     U("round", np.rint, None, None, (0.1, 0.4), np.rint, aliases=("rint",)),
-    U("erf", erf, lambda x, y: _TWO_OVER_SQRT_PI * np.exp(-x * x), lambda x, y, d: -2.0 * x * d, (-5, 5)),
-    U("erfc", erfc, lambda x, y: -_TWO_OVER_SQRT_PI * np.exp(-x * x), lambda x, y, d: -2.0 * x * d, (-5, 5)),
-    U("sigmoid", sigmoid, lambda x, y: y * sigmoid(-x), lambda x, y, d: -d * np.tanh(0.5 * x), (-20, 20), aliases=("logistic", "expit")),
+    U("erf", _sc.erf, lambda x, y: _TWO_OVER_SQRT_PI * np.exp(-x * x), lambda x, y, d: -2.0 * x * d, (-5, 5), _sc.erf),
+    U("erfc", _sc.erfc, lambda x, y: -_TWO_OVER_SQRT_PI * np.exp(-x * x), lambda x, y, d: -2.0 * x * d, (-5, 5), _sc.erfc),
+    U("sigmoid", _sc.expit, lambda x, y: y * sigmoid(-x), lambda x, y, d: -d * np.tanh(0.5 * x), (-20, 20), _sc.expit, aliases=("logistic", "expit")),
     U("softplus", softplus, lambda x, y: sigmoid(x), lambda x, y, d: d * sigmoid(-x), (-20, 20)),
     U("deg2rad", np.deg2rad, math.pi / 180.0, None, (-360, 360), np.deg2rad, aliases=("radians",)),
     U("rad2deg", np.rad2deg, 180.0 / math.pi, None, (-7, 7), np.rad2deg, aliases=("degrees",)),
+    U("sinc", sinc_value, _sinc_d1, _sinc_d2, (0.1, 0.9)),  # np.sinc(k) ≈ 4e-17, not 0, at integers k
+    # scipy.special (conventions and sources of the identities: see the helpers above).  The test
+    # domains of the oscillating functions lie between the zeros of f, f' and f'': near a zero,
+    # no formula is accurate relative to the (tiny) result, only relative to its terms.
+    U("gamma", _sc.gamma, lambda x, y: y * _sc.digamma(x), _gamma_d2, (0.1, 8), _sc.gamma),
+    U("gammaln", _sc.gammaln, lambda x, y: _sc.digamma(x), lambda x, y, d: _trigamma(x), (0.1, 30), _sc.gammaln, aliases=("lgamma",)),
+    U("loggamma", _sc.loggamma, lambda x, y: _sc.digamma(x), lambda x, y, d: _trigamma(x), (2.5, 30), _sc.loggamma),  # scipy.special.loggamma is accurate to ~1 ulp of 1 (not of its value) near its zeros 1 and 2
+    U("digamma", _sc.digamma, lambda x, y: _trigamma(x), lambda x, y, d: _tetragamma(x), (0.1, 30), _sc.digamma, aliases=("psi",)),
+    U("erfinv", _sc.erfinv, lambda x, y: _SQRT_PI_OVER_2 * np.exp(y * y), lambda x, y, d: 2.0 * y * d * d, (-0.99, 0.99), _sc.erfinv),
+    U("erfcinv", _sc.erfcinv, lambda x, y: -_SQRT_PI_OVER_2 * np.exp(y * y), lambda x, y, d: 2.0 * y * d * d, (0.01, 1.99), _sc.erfcinv),
+    U("erfcx", _sc.erfcx, lambda x, y: 2.0 * x * y - _TWO_OVER_SQRT_PI, lambda x, y, d: 2.0 * y + 2.0 * x * d, (-3, 4), _sc.erfcx),  # cancels for x >> 1: relative error ~ (2x²)ᵏ ulp in the k-th derivative
+    U("erfi", _sc.erfi, lambda x, y: _TWO_OVER_SQRT_PI * np.exp(x * x), lambda x, y, d: 2.0 * x * d, (-3, 3), _sc.erfi),
+    U("dawsn", _sc.dawsn, lambda x, y: 1.0 - 2.0 * x * y, lambda x, y, d: -2.0 * y - 2.0 * x * d, (-0.9, 0.9), _sc.dawsn),
+    U("log_expit", _sc.log_expit, lambda x, y: sigmoid(-x), lambda x, y, d: -d * sigmoid(x), (-30, 30), _sc.log_expit),
+    U("logit", _sc.logit, lambda x, y: 1.0 / (x * (1.0 - x)), lambda x, y, d: (2.0 * x - 1.0) * d * d, (0.01, 0.99), _sc.logit),
+    U("ndtr", _sc.ndtr, lambda x, y: np.exp(-0.5 * x * x) / _SQRT_2PI, lambda x, y, d: -x * d, (-10, 10), _sc.ndtr),
+    U("log_ndtr", _sc.log_ndtr, _log_ndtr_d1, lambda x, y, d: -d * (x + d), (-20, 10), _sc.log_ndtr),
+    U("ndtri", _sc.ndtri, lambda x, y: _SQRT_2PI * np.exp(0.5 * y * y), lambda x, y, d: y * d * d, (0.01, 0.99), _sc.ndtri),
+    U("i0", _sc.i0, lambda x, y: _sc.i1(x), lambda x, y, d: 0.5 * (y + _iv(2.0, x)), (-10, 10), _sc.i0),
+    U("i1", _sc.i1, lambda x, y: 0.5 * (_sc.i0(x) + _iv(2.0, x)), lambda x, y, d: 0.25 * (3.0 * y + _iv(3.0, x)), (0.05, 10), _sc.i1),
+    U("i0e", _sc.i0e, lambda x, y: _sc.i1e(x) - np.sign(x) * y, lambda x, y, d: 1.5 * y + 0.5 * _sc.ive(2.0, x) - 2.0 * np.sign(x) * _sc.i1e(x), (0.1, 20), _sc.i0e),
+    U("i1e", _sc.i1e, lambda x, y: 0.5 * (_sc.i0e(x) + _sc.ive(2.0, x)) - np.sign(x) * y, lambda x, y, d: 1.75 * y + 0.25 * _sc.ive(3.0, x) - np.sign(x) * (_sc.i0e(x) + _sc.ive(2.0, x)), (0.1, 1.5), _sc.i1e),
+    U("j0", _sc.j0, lambda x, y: -_sc.j1(x), lambda x, y, d: 0.5 * (_sc.jv(2.0, x) - y), (-1.8, 1.8), _sc.j0),
+    U("j1", _sc.j1, lambda x, y: 0.5 * (_sc.j0(x) - _sc.jv(2.0, x)), lambda x, y, d: 0.25 * (_sc.jv(3.0, x) - 3.0 * y), (0.05, 1.8), _sc.j1),
+    U("y0", _sc.y0, lambda x, y: -_sc.y1(x), lambda x, y, d: 0.5 * (_sc.yv(2.0, x) - y), (1.0, 2.1), _sc.y0),
+    U("y1", _sc.y1, lambda x, y: 0.5 * (_sc.y0(x) - _sc.yv(2.0, x)), lambda x, y, d: 0.25 * (_sc.yv(3.0, x) - 3.0 * y), (0.1, 2.1), _sc.y1),
+    U("k0", _sc.k0, lambda x, y: -_sc.k1(x), lambda x, y, d: 0.5 * (y + _sc.kv(2.0, x)), (0.1, 20), _sc.k0),
+    U("k1", _sc.k1, lambda x, y: -0.5 * (_sc.k0(x) + _sc.kv(2.0, x)), lambda x, y, d: 0.25 * (3.0 * y + _sc.kv(3.0, x)), (0.1, 20), _sc.k1),
+    U("k0e", _sc.k0e, lambda x, y: y - _sc.k1e(x), lambda x, y, d: 1.5 * y + 0.5 * _sc.kve(2.0, x) - 2.0 * _sc.k1e(x), (0.1, 20), _sc.k0e),
+    U("k1e", _sc.k1e, lambda x, y: y - 0.5 * (_sc.k0e(x) + _sc.kve(2.0, x)), lambda x, y, d: 1.75 * y + 0.25 * _sc.kve(3.0, x) - (_sc.k0e(x) + _sc.kve(2.0, x)), (0.1, 20), _sc.k1e),
+    U("zeta", riemann_zeta, _zeta_d1, _zeta_d2, (1.2, 12), riemann_zeta),
+    U("expi", _sc.expi, lambda x, y: np.exp(x) / x, lambda x, y, d: d * (x - 1.0) / x, (0.5, 20), _sc.expi),
+    U("exp1", _sc.exp1, lambda x, y: -np.exp(-x) / x, lambda x, y, d: -d * (1.0 + 1.0 / x), (0.1, 20), _sc.exp1),
+    U("sindg", _sc.sindg, lambda x, y: _DEG * _sc.cosdg(x), lambda x, y, d: -_DEG * _DEG * y, (-720, 720), _sc.sindg),
+    U("cosdg", _sc.cosdg, lambda x, y: -_DEG * _sc.sindg(x), lambda x, y, d: -_DEG * _DEG * y, (-720, 720), _sc.cosdg),
 )
 
 # --- the binary table -----------------------------------------------------------------
@@ -263,6 +492,15 @@ BINARY: tuple[Binary, ...] = (
     B("minimum", np.minimum, _minimum_dx, _maximum_dx, None, None, None, ((-10, 10), (-10, 10)), np.minimum),
     B("remainder", np.remainder, 1, lambda x, y, z: -np.floor(x / y), None, None, None, ((0.1, 10), (0.3, 3)), np.remainder, aliases=("mod",)),
     B("floor_divide", np.floor_divide, None, None, None, None, None, ((0.1, 10), (0.3, 3)), np.floor_divide),
+    B("fmod", np.fmod, 1, _fmod_dy, None, None, None, ((0.1, 0.29), (0.3, 3)), np.fmod),
+    B("fmax", np.fmax, _maximum_dx, _minimum_dx, None, None, None, ((-10, 0), (0.5, 10)), np.fmax),
+    B("fmin", np.fmin, _minimum_dx, _maximum_dx, None, None, None, ((-10, 0), (0.5, 10)), np.fmin),
+    B("logaddexp2", np.logaddexp2, lambda x, y, z: np.exp2(x - z), lambda x, y, z: np.exp2(y - z), _logaddexp2_dxx, lambda x, y, z: -_logaddexp2_dxx(x, y, z), _logaddexp2_dxx, ((-10, 10), (-10, 10)), np.logaddexp2),
+    # scipy.special, scipy's argument order: dd.xlogy(x, y) = x·log(y) (0 where x = 0)
+    B("beta", _sc.beta, _beta_dx, _beta_dy, _beta_dxx, _beta_dxy, _beta_dyy, ((0.2, 10), (0.2, 10)), _sc.beta),
+    B("betaln", _sc.betaln, lambda x, y, z: _sc.digamma(x) - _sc.digamma(x + y), lambda x, y, z: _sc.digamma(y) - _sc.digamma(x + y), lambda x, y, z: _trigamma(x) - _trigamma(x + y), lambda x, y, z: -_trigamma(x + y), lambda x, y, z: _trigamma(y) - _trigamma(x + y), ((0.2, 30), (0.2, 30)), _sc.betaln),
+    B("xlogy", _sc.xlogy, lambda x, y, z: np.log(y), _xlogy_dy, None, lambda x, y, z: 1.0 / y, _xlogy_dyy, ((-10, 10), (0.1, 10)), _sc.xlogy),
+    B("xlog1py", _sc.xlog1py, lambda x, y, z: np.log1p(y), _xlog1py_dy, None, lambda x, y, z: 1.0 / (1.0 + y), _xlog1py_dyy, ((-10, 10), (-0.9, 10)), _sc.xlog1py),
 )
 
 UNARY_BY_NAME: dict[str, Unary] = {r.name: r for r in UNARY}
@@ -270,6 +508,10 @@ BINARY_BY_NAME: dict[str, Binary] = {r.name: r for r in BINARY}
 RULE_BY_UFUNC: dict[np.ufunc, Unary | Binary] = {
     r.ufunc: r for r in (*UNARY, *BINARY) if r.ufunc is not None
 }
+# numpy's other spellings of a row (np.fabs, np.radians, np.degrees): aliases naming a ufunc
+RULE_BY_UFUNC.update({
+    getattr(np, a): r for r in (*UNARY, *BINARY) for a in r.aliases
+    if isinstance(getattr(np, a, None), np.ufunc) and getattr(np, a) not in RULE_BY_UFUNC})
 # every other name of a rule (asin, fabs, expit, ...) -> the rule's name
 ALIASES: dict[str, str] = {alias: r.name for r in (*UNARY, *BINARY) for alias in r.aliases}
 

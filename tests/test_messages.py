@@ -16,15 +16,17 @@ from dualdiff import _messages
 def test_scipy_special_ufunc_without_rule_names_its_module():
     special = pytest.importorskip("scipy.special")
     with pytest.raises(TypeError) as info:
-        special.gammaln(dd.Dual(1.0, 1.0))
+        special.spence(dd.Dual(1.0, 1.0))
     msg = str(info.value)
-    assert msg.startswith("scipy.special.gammaln "), msg
-    assert "np.gammaln" not in msg
+    assert msg.startswith("scipy.special.spence "), msg
+    assert "np.spence" not in msg
     assert "drop the derivative" in msg and "docs/engines.md" in msg
     assert len(msg) < 300, len(msg)
 
 
-@pytest.mark.parametrize(("name", "instead"), [("expit", "dd.sigmoid"), ("erf", "dd.erf"), ("erfc", "dd.erfc")])
+# scipy.special.expit/erf/erfc/gammaln ... dispatch to their rows (issue 13); scipy's own
+# copies of numpy's ufuncs do not, and point to the dd. function
+@pytest.mark.parametrize(("name", "instead"), [("expm1", "dd.expm1"), ("log1p", "dd.log1p"), ("cbrt", "dd.cbrt")])
 def test_scipy_special_ufunc_with_a_rule_points_to_the_dd_function(name, instead):
     special = pytest.importorskip("scipy.special")
     ufunc = getattr(special, name)
@@ -43,8 +45,7 @@ def test_numpy_ufunc_without_rule_is_short_and_points_to_the_docs():
     assert msg.startswith("np.gcd "), msg
     assert "docs/engines.md" in msg and "Supported numpy functions" in msg
     assert len(msg) < 300, len(msg)
-    with pytest.raises(TypeError, match=r"np\.fabs .*use dd\.abs"):
-        np.fabs(dd.Dual(-1.0, 1.0))
+    assert np.fabs(dd.Dual(-1.0, 1.0)).eps == -1.0  # numpy's other spellings of a row dispatch
 
 
 def test_ufunc_name_without_scipy_imported(monkeypatch):
@@ -57,11 +58,11 @@ def test_ufunc_name_without_scipy_imported(monkeypatch):
 
 
 @pytest.mark.parametrize("call", [
-    lambda a: np.linalg.eigvalsh(a),
-    lambda a: np.sort(a),
+    lambda a: np.linalg.eig(a),
+    lambda a: np.histogram(a),
     lambda a: np.fft.fft(a),
     lambda a: np.lib.stride_tricks.sliding_window_view(a, 1),
-], ids=["eigvalsh", "sort", "fft", "sliding_window_view"])
+], ids=["eig", "histogram", "fft", "sliding_window_view"])
 def test_unsupported_numpy_function_message_is_short(call):
     a = dd.Dual(np.eye(2), np.ones((2, 2)))
     with pytest.raises(TypeError) as info:
@@ -75,8 +76,8 @@ def test_unsupported_numpy_function_message_is_short(call):
 
 
 def test_unsupported_numpy_function_names_its_submodule():
-    with pytest.raises(TypeError, match=r"^np\.linalg\.eigvalsh is not supported"):
-        dd.grad(lambda x: np.linalg.eigvalsh(np.outer(x, x)).sum())(np.ones(2))
+    with pytest.raises(TypeError, match=r"^np\.linalg\.eig is not supported"):
+        dd.grad(lambda x: np.linalg.eig(np.outer(x, x))[0].sum())(np.ones(2))
 
 
 # -- a dual number converted to float inside a transform --------------------------------------
@@ -155,12 +156,12 @@ def test_numba_unsupported_operation_is_named_in_the_first_line():
 
     @numba.njit
     def f(x):
-        return math.gamma(x[0]) + x[1]
+        return math.ldexp(x[0], 2) + x[1]  # (math.gamma has a rule since issue 13)
 
     with pytest.raises(TypeError) as info:
         dd.grad(f)(np.ones(2))
     first = str(info.value).splitlines()[0]
-    assert "gamma(Dual[" in first, first
+    assert "ldexp(Dual[" in first, first
     assert "has no dual implementation" in first
     assert "test_messages.py, line" in first
 

@@ -455,7 +455,7 @@ def test_math_hypot_hessian_away_from_zero_coordinates():
     np.testing.assert_allclose(dd.hessian(lambda u: ddmath.hypot(*u))(v), want, rtol=1e-14, atol=1e-16)
 
 
-@pytest.mark.parametrize("name", ["gamma", "lgamma", "factorial", "frexp"])
+@pytest.mark.parametrize("name", ["factorial", "frexp", "comb", "ldexp"])  # gamma, lgamma: rows (issue 13)
 def test_math_without_rule_raises_on_duals(name):
     with pytest.raises(TypeError, match=name):
         getattr(ddmath, name)(dd.Dual(2.0, 1.0))

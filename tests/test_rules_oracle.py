@@ -47,6 +47,57 @@ VALUE_RTOL = 1e-13
 DPS = 400  # resolves cancellation between O(1) terms down to the smallest subnormal (5e-324)
 
 X, Y = sympy.symbols("x y", real=True)
+
+
+class _ZetaDerivative(sympy.Function):
+    """The k-th derivative of the Riemann zeta function (sympy cannot differentiate zeta(s)
+    in s); evaluated by mpmath.zeta(s, 1, k) at the working precision."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=2):
+        k, s = self.args
+        return _ZetaDerivative(k + 1, s)
+
+    @staticmethod
+    def _imp_(k, s):
+        return mpmath.zeta(s, 1, int(k))
+
+
+class _BesselK(sympy.Function):
+    """K_ν(x), differentiated by DLMF 10.29.1 (K_ν' = -(K_ν₋₁ + K_ν₊₁)/2, K₋₁ = K₁) and
+    evaluated by mpmath at 60 digits: mpmath.besselk takes seconds per call at 400 digits,
+    and no derivative formula here cancels (all terms have one sign), so 60 digits of each
+    term leave the float64 result exact."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=2):
+        nu, x = self.args
+        return -(_BesselK(abs(nu - 1), x) + _BesselK(nu + 1, x)) / 2
+
+    @staticmethod
+    def _imp_(nu, x):
+        with mpmath.workdps(60):
+            return +mpmath.besselk(int(nu), x)
+
+
+class _BesselY(sympy.Function):
+    """Y_ν(x), as _BesselK: Y_ν' = (Y_ν₋₁ - Y_ν₊₁)/2 with Y₋₁ = -Y₁ (DLMF 10.6.1), 60 digits
+    per term (mpmath.bessely is slow at 400; the test domains keep the terms' cancellation
+    far below 10⁻⁴⁰)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=2):
+        nu, x = self.args
+        below = -_BesselY(1, x) if nu == 0 else _BesselY(nu - 1, x)
+        return (below - _BesselY(nu + 1, x)) / 2
+
+    @staticmethod
+    def _imp_(nu, x):
+        with mpmath.workdps(60):
+            return +mpmath.bessely(int(nu), x)
 R = sympy.Rational
 
 
@@ -96,6 +147,39 @@ UNARY_SYMPY = {
     "softplus": lambda t, p: sympy.log(1 + sympy.exp(t)),
     "deg2rad": lambda t, p: t * sympy.pi / 180,
     "rad2deg": lambda t, p: t * 180 / sympy.pi,
+    "sinc": lambda t, p: sympy.sin(sympy.pi * t) / (sympy.pi * t),
+    # scipy.special rows
+    "gamma": lambda t, p: sympy.gamma(t),
+    "gammaln": lambda t, p: sympy.loggamma(t),
+    "loggamma": lambda t, p: sympy.loggamma(t),
+    "digamma": lambda t, p: sympy.polygamma(0, t),
+    "erfinv": lambda t, p: sympy.erfinv(t),
+    "erfcinv": lambda t, p: sympy.erfinv(1 - t),
+    "erfcx": lambda t, p: sympy.exp(t**2) * sympy.erfc(t),
+    "erfi": lambda t, p: sympy.erfi(t),
+    "dawsn": lambda t, p: sympy.sqrt(sympy.pi) / 2 * sympy.exp(-t**2) * sympy.erfi(t),
+    "log_expit": lambda t, p: -sympy.log(1 + sympy.exp(-t)),
+    "logit": lambda t, p: sympy.log(t / (1 - t)),
+    "ndtr": lambda t, p: (1 + sympy.erf(t / sympy.sqrt(2))) / 2,
+    "log_ndtr": lambda t, p: sympy.log(sympy.erfc(-t / sympy.sqrt(2)) / 2),
+    "ndtri": lambda t, p: sympy.sqrt(2) * sympy.erfinv(2 * t - 1),
+    "i0": lambda t, p: sympy.besseli(0, t),
+    "i1": lambda t, p: sympy.besseli(1, t),
+    "i0e": lambda t, p: sympy.exp(-t) * sympy.besseli(0, t),   # domain t > 0
+    "i1e": lambda t, p: sympy.exp(-t) * sympy.besseli(1, t),
+    "j0": lambda t, p: sympy.besselj(0, t),
+    "j1": lambda t, p: sympy.besselj(1, t),
+    "y0": lambda t, p: _BesselY(0, t),
+    "y1": lambda t, p: _BesselY(1, t),
+    "k0": lambda t, p: _BesselK(0, t),
+    "k1": lambda t, p: _BesselK(1, t),
+    "k0e": lambda t, p: sympy.exp(t) * _BesselK(0, t),
+    "k1e": lambda t, p: sympy.exp(t) * _BesselK(1, t),
+    "zeta": lambda t, p: _ZetaDerivative(0, t),
+    "expi": lambda t, p: sympy.Ei(t),
+    "exp1": lambda t, p: sympy.expint(1, t),
+    "sindg": lambda t, p: sympy.sin(sympy.pi * t / 180),
+    "cosdg": lambda t, p: sympy.cos(sympy.pi * t / 180),
 }
 
 # name -> (x, y, px, py) -> sympy expression, as above.
@@ -112,6 +196,14 @@ BINARY_SYMPY = {
     "minimum": lambda x, y, px, py: x if px < py else y,
     "remainder": lambda x, y, px, py: x - y * math.floor(px / py),
     "floor_divide": lambda x, y, px, py: sympy.Integer(math.floor(px / py)),
+    "fmod": lambda x, y, px, py: x - y * math.trunc(px / py),
+    "fmax": lambda x, y, px, py: x if px > py else y,
+    "fmin": lambda x, y, px, py: x if px < py else y,
+    "logaddexp2": lambda x, y, px, py: sympy.log(2**x + 2**y) / sympy.log(2),
+    "beta": lambda x, y, px, py: sympy.gamma(x) * sympy.gamma(y) / sympy.gamma(x + y),
+    "betaln": lambda x, y, px, py: sympy.loggamma(x) + sympy.loggamma(y) - sympy.loggamma(x + y),
+    "xlogy": lambda x, y, px, py: x * sympy.log(y),
+    "xlog1py": lambda x, y, px, py: x * cf.log1p(y),
 }
 
 # Binary rows whose oracle holds only between kinks/jumps: the array test (whose fixed

@@ -26,7 +26,10 @@ from numba.extending import overload
 
 from .. import functions as dd_functions
 from .. import rules
-from . import _arrays
+from . import (
+    _arrays,
+    _special,  # noqa: F401 - scipy.special ufuncs on floats in numba (the special rows need them)
+)
 from . import _types as T
 from ._compile import is_constant, jit_function
 from ._types import DualType, HyperDualType, JetType, _is_real_number
