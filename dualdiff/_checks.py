@@ -71,9 +71,17 @@ def real_array(x: Any, who: str, what: str = "x") -> np.ndarray:
     raise TypeError(bad + f"an array of dtype {a.dtype}")
 
 
+_F64 = np.dtype(np.float64)
+
+
 def input_point(x: Any, who: str) -> Any:
-    """x as a float64 scalar/array (a private copy), or as it is if it holds duals (x of a
-    nested transform: an outer transform's numbers)."""
+    """x as a float64 scalar or array, or as it is if it holds duals (x of a nested
+    transform: an outer transform's numbers).  Engines never write into x: each pass of
+    the Python engine takes its own copy."""
+    if type(x) is np.ndarray and x.dtype is _F64 and x.ndim:
+        return x
+    if type(x) is float or type(x) is np.float64:
+        return np.float64(x)
     if isinstance(x, Jet):
         return x
     if isinstance(x, np.ndarray) and x.dtype == object:

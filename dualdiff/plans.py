@@ -17,6 +17,7 @@ direction for jvp and hvp, a colouring for the sparse passes (``dualdiff.sparse`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +72,7 @@ class Plan:
             _checks.scalar_input(x, transform.name, transform.scalar_x)
         self.transform, self.f = transform, f
         self.shape: tuple[int, ...] = shape_of(x)
-        self.n = int(np.prod(self.shape, dtype=np.int64))
+        self.n = math.prod(self.shape)
         self.nested = _checks.holds_duals(x)
         self.engine, self.function = engines.select(f, engine, self.nested)
         k = _checks.chunk(chunk)
@@ -92,10 +93,36 @@ class Plan:
         value = self.run(x, v, args, kwargs)
         return value if out is None else _into(out, value, t.name)
 
+    @classmethod
+    def of(cls, transform: Transform, f: Function, x: Any, *, chunk: int | None = None,
+           engine: str = "auto") -> Plan:
+        """A plan, reused across calls where building one costs more than running it: for a
+        numba function at a float array, plans are kept with its compiled drivers
+        (``dualdiff.engines.numba``), so ``dd.jvp(f, x, v)`` in a loop builds one."""
+        if engine != "python" and type(x) is np.ndarray and x.dtype is _F64 and _checks.is_numba(f):
+            plans = engines.numba_plans(f)
+            key = (transform.name, x.shape, chunk, engine)
+            p = plans.get(key)
+            if p is None:
+                p = plans[key] = cls(transform, f, x, chunk=chunk, engine=engine)
+            return p
+        return cls(transform, f, x, chunk=chunk, engine=engine)
+
     def run(self, x: Any, v: Any, args: tuple, kwargs: dict) -> Any:
         """The transform's result at x (v: the direction of jvp/hvp)."""
         t = self.transform
-        x = _checks.input_point(x, t.name)
+        if type(x) is np.ndarray and x.dtype is _F64 and x.ndim and not self.nested:
+            if x.shape != self.shape:
+                raise ValueError(f"this {t.name} plan was made for x of shape {self.shape}; got shape "
+                                 f"{x.shape}: make a plan for it")
+            if t.direction and not (type(v) is np.ndarray and v.dtype is _F64 and v.shape == self.shape):
+                v = _checks.direction(x, v, t.name)
+            return t.read(self.runner(x, v, args, kwargs), self.shape)
+        return self.run_checked(_checks.input_point(x, t.name), v, args, kwargs)
+
+    def run_checked(self, x: Any, v: Any, args: tuple, kwargs: dict) -> Any:
+        """:meth:`run` for an x that ``_checks.input_point`` has already seen."""
+        t = self.transform
         if shape_of(x) != self.shape or _checks.holds_duals(x) != self.nested:
             raise ValueError(
                 f"this {t.name} plan was made for x of shape {self.shape}"
@@ -113,8 +140,8 @@ class Plan:
         t, shape = self.transform, self.shape
         if self.nested or t.direction or t.unit:
             return None
-        if self.engine.name == "numba" and t.name == "grad" and len(shape) == 1:
-            return self.runner.gradient_fast()
+        if self.engine.name == "numba" and len(shape) == 1:
+            return self.runner.gradient_fast() if t.name == "grad" else self.runner.fast(t.read, shape)
         runner, read = self.runner, t.read
         return lambda x, args: read(runner(x, None, args, {}), shape)
 

@@ -56,7 +56,8 @@ def _scalar_f(value: Any, who: str) -> Any:
 
 
 def _grad(raw: tuple, xs: tuple[int, ...]) -> Any:
-    return result(raw[1].reshape(xs))
+    g = raw[1]
+    return g if g.shape == xs else result(g.reshape(xs))
 
 
 def _checked_grad(raw: tuple, xs: tuple[int, ...]) -> Any:
@@ -69,7 +70,8 @@ def _jac(raw: tuple, xs: tuple[int, ...]) -> Any:
 
 
 def _hess(raw: tuple, xs: tuple[int, ...]) -> Any:
-    return result(raw[2].reshape(xs + xs))
+    h = raw[2]
+    return h if len(xs) == 1 and h.shape[0] == xs[0] else result(h.reshape(xs + xs))
 
 
 # Each transform: name, kernel, how its result is read from the kernel's output.
@@ -113,7 +115,7 @@ def _transform(name: str, f: Function, chunk: int | None, engine: str) -> Functi
         p = plans.get(key)
         if p is None:
             p = plans[key] = Plan(t, f, x, chunk=chunk, engine=engine)
-        value = p.run(x, None, args, kwargs)
+        value = p.run_checked(x, None, args, kwargs)
         if type(x) is np.ndarray and x.dtype is _F64 and not kwargs and x.shape not in shortcuts:
             fast = p.fast()  # after a first successful call: compiled, checked
             if fast is not None:
@@ -185,14 +187,14 @@ def value_grad_hessian(f: Function, *, chunk: int | None = None, engine: str = "
 
 def jvp(f: Function, x: Any, v: Any, *args: Any, engine: str = "auto", **kwargs: Any) -> tuple[Any, Any]:
     """(f(x), J(x)·v): the directional derivative of f along v, in one dual pass."""
-    return Plan(TRANSFORMS["jvp"], f, x, engine=engine).run(x, v, args, kwargs)
+    return Plan.of(TRANSFORMS["jvp"], f, x, engine=engine).run(x, v, args, kwargs)
 
 
 def hvp(f: Function, x: Any, v: Any, *args: Any, chunk: int | None = None, engine: str = "auto",
         **kwargs: Any) -> Any:
     """H(x)·v for scalar f without forming H: hyper-dual passes with ε1 = v, ε2 = e_j
     give (H·v)_j = vᵀ H e_j in the ε1ε2 part."""
-    return Plan(TRANSFORMS["hvp"], f, x, chunk=chunk, engine=engine).run(x, v, args, kwargs)
+    return Plan.of(TRANSFORMS["hvp"], f, x, chunk=chunk, engine=engine).run(x, v, args, kwargs)
 
 
 def plan(transform: str, f: Function, x: Any, *, chunk: int | None = None, engine: str = "auto") -> Plan:

@@ -19,6 +19,7 @@ module with those two functions and one line there.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -71,6 +72,14 @@ class NumbaEngine:
 
 
 PYTHON, NUMBA = PythonEngine(), NumbaEngine()
+
+
+def numba_plans(f: Any) -> dict[tuple[Any, ...], Any]:
+    """The plans of one-shot calls kept with a numba function's compiled drivers."""
+    _numba = sys.modules.get(f"{__name__}.numba")
+    if _numba is None:
+        from . import numba as _numba
+    return _numba.plans_of(f)
 
 
 def select(f: Any, engine: str, nested: bool) -> tuple[PythonEngine | NumbaEngine, Callable[..., Any]]:

@@ -59,11 +59,13 @@ def default_chunk(n: int, kernel: str) -> int:
 
 class Drivers:
     """The compiled drivers of one function: {(kernel, chunk, nan_safe, fresh): driver},
-    plus whether f writes into its input (then every driver hands it a fresh copy)."""
+    whether f writes into its input (then every driver hands it a fresh copy), and the
+    plans of one-shot calls (``dd.jvp(f, x, v)``) that use them."""
 
     def __init__(self) -> None:
         self.compiled: dict[tuple[str, int, bool, bool], Any] = {}
         self.fresh = False
+        self.plans: dict[tuple[Any, ...], Any] = {}
 
 
 # compiled code per function, released with the function (see the module docstring)
@@ -80,6 +82,11 @@ def _drivers_of(f: Any) -> Drivers:
     if d is None:
         d = _DRIVERS[f] = Drivers()
     return d
+
+
+def plans_of(f: Any) -> dict[tuple[Any, ...], Any]:
+    """Plans of one-shot calls kept with f's compiled drivers (see ``Plan.of``)."""
+    return _drivers_of(f).plans
 
 
 def driver(f: Any, kernel: str, k: int, safe: bool) -> Any:
@@ -163,47 +170,97 @@ def _shaped(a: np.ndarray, shape: Any) -> Any:
 
 
 class Runner:
-    """The numba kernels of one plan: f, kernel and chunk fixed; ``__call__`` returns what
-    the Python engine's kernels return (dualdiff.engines.python), ``fast`` is the hot path
-    of a 1-d float64 x for gradients (the latency-critical case)."""
+    """The numba kernels of one plan: f, kernel and chunk fixed.  ``__call__`` returns what
+    the Python engine's kernels return (``dualdiff.engines.python``); :meth:`fast` is the
+    hot path for a 1-d float64 x, one frame around the compiled driver."""
 
     def __init__(self, f: Any, kernel: str, k: int) -> None:
-        self.f, self.kernel, self.k = f, kernel, k
-        self.order = _ORDER[kernel]
+        self.f, self.kernel = f, kernel
+        self.k = 1 if kernel in ("jvp", "second") else k
+        self._drv: Any = None  # the driver, once a call has settled which one compiles
+
+    def _run(self, args: tuple) -> tuple:
+        drv = self._drv
+        if drv is not None:
+            res = drv(*args)
+            if not res[-1]:
+                return res
+        res = run(self.f, self.kernel, self.k, args)  # compiles; NaN-safe redo
+        if self._drv is None:
+            self._drv = driver(self.f, self.kernel, self.k, False)
+        return res
 
     def __call__(self, x: Any, v: Any, args: tuple, kwargs: dict) -> tuple:
         if kwargs:
             raise TypeError(f"the numba engine passes extra arguments to {self.f.__name__} positionally "
                             f"only; got keyword(s) {sorted(kwargs)}")
-        f, k, kernel = self.f, self.k, self.kernel
+        kernel = self.kernel
         xf, shape = flat_input(x, kernel)
         n = xf.shape[0]
         if kernel == "gradient":
             g = np.empty(n)
-            value, _ = run(f, kernel, k, (xf, shape, g) + args)
+            value, _ = self._run((xf, shape, g) + args)
             return np.float64(value), g
         if kernel == "jacobian":
-            values, jac, oshape, _ = run(f, kernel, k, (xf, shape) + args)
+            values, jac, oshape, _ = self._run((xf, shape) + args)
             return values.reshape(oshape)[()], jac.reshape(oshape + (n,))
         if kernel == "hessian":
             g, h = np.empty(n), np.empty((n, n))
-            value, _ = run(f, kernel, k, (xf, shape, g, h) + args)
+            value, _ = self._run((xf, shape, g, h) + args)
             return np.float64(value), g, h
         if kernel == "second":
-            values, d2, oshape, _ = run(f, kernel, 1, (xf, (), *args))
+            values, d2, oshape, _ = self._run((xf, (), *args))
             return values.reshape(oshape)[()], d2.reshape(oshape)[()]
-        vf = np.ascontiguousarray(real_array(v, kernel, "v")).reshape(-1)
+        if type(v) is np.ndarray and v.dtype is _F64 and v.ndim == 1 and v.flags.c_contiguous:
+            vf = v
+        else:
+            vf = np.ascontiguousarray(real_array(v, kernel, "v")).reshape(-1)
         if kernel == "jvp":
-            values, jv, oshape, _ = run(f, kernel, 1, (xf, vf, shape) + args)
-            return values.reshape(oshape)[()], jv.reshape(oshape)[()]
+            values, jv, oshape, _ = self._run((xf, vf, shape) + args)
+            if not oshape:
+                return values[0], jv[0]
+            return values.reshape(oshape), jv.reshape(oshape)
         hv = np.empty(n)
-        value, _ = run(f, "hvp", k, (xf, vf, shape, hv) + args)
+        value, _ = self._run((xf, vf, shape, hv) + args)
         return np.float64(value), hv
 
+    def fast(self, read: Callable[[tuple, tuple[int, ...]], Any], shape: tuple[int, ...]
+             ) -> Callable[[np.ndarray, tuple], Any]:
+        """``result = fast(x, args)`` for a 1-d float64 x of a plan that ran once."""
+        f, kernel, k = self.f, self.kernel, self.k
+        drv = self._drv or driver(f, kernel, k, False)
+
+        if kernel == "gradient":
+            def fast(x: np.ndarray, args: tuple) -> Any:
+                g = np.empty(x.shape[0])
+                res = drv(x, None, g, *args)
+                if res[-1]:  # a NaN partial: redo NaN-safely
+                    res = run(f, kernel, k, (x, None, g) + args)
+                return read((np.float64(res[0]), g), shape)
+        elif kernel == "hessian":
+            def fast(x: np.ndarray, args: tuple) -> Any:
+                n = x.shape[0]
+                g, h = np.empty(n), np.empty((n, n))
+                res = drv(x, None, g, h, *args)
+                if res[-1]:
+                    res = run(f, kernel, k, (x, None, g, h) + args)
+                return read((np.float64(res[0]), g, h), shape)
+        elif kernel == "jacobian":
+            def fast(x: np.ndarray, args: tuple) -> Any:
+                res = drv(x, None, *args)
+                if res[-1]:
+                    res = run(f, kernel, k, (x, None) + args)
+                values, jac, oshape, _ = res
+                return read((values.reshape(oshape)[()], jac.reshape(oshape + (x.shape[0],))), shape)
+        else:
+            def fast(x: np.ndarray, args: tuple) -> Any:
+                return read(self(x, None, args, {}), shape)
+        return fast
+
     def gradient_fast(self) -> Callable[..., Any]:
-        """``g = fast(x, args)`` for a 1-d float64 x: one frame around the compiled driver."""
+        """``g = fast(x, args)`` for a 1-d float64 x: the gradient alone, fastest."""
         f, k = self.f, self.k
-        drv = driver(f, "gradient", k, False)  # settled by a first call (fresh or read-only)
+        drv = self._drv or driver(f, "gradient", k, False)
 
         def fast(x: np.ndarray, args: tuple) -> np.ndarray:
             g = np.empty(x.shape[0])
