@@ -891,13 +891,15 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
 # -- ufuncs other than the elementwise rules -------------------------------------------------
 
 _REDUCE = {np.add: sum_, np.multiply: prod, np.maximum: max_, np.minimum: min_}
+# ufunc.accumulate implementations (np.add here; numpy_statistics registers the others)
+ACCUMULATE: dict[np.ufunc, Callable[..., Any]] = {np.add: cumsum}
 
 
 def ufunc_method(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     if method == "reduce" and ufunc in _REDUCE:
         return _REDUCE[ufunc](*inputs, **{k: v for k, v in kwargs.items() if k in ("axis", "keepdims")})
-    if method == "accumulate" and ufunc is np.add:
-        return cumsum(inputs[0], axis=kwargs.get("axis", 0))
+    if method == "accumulate" and ufunc in ACCUMULATE:
+        return ACCUMULATE[ufunc](inputs[0], axis=kwargs.get("axis", 0))
     if method == "at":
         return _ufunc_at(ufunc, *inputs)
     raise TypeError(
@@ -1045,6 +1047,20 @@ class NumpyArray:
     # ndarray methods: the numpy functions above
     sum = _method(sum_)
     mean = _method(mean)
+    var = _method(np.var)
+    std = _method(np.std)
+    cumprod = _method(np.cumprod)
+    repeat = _method(np.repeat)
+
+    def conjugate(self) -> Jet:
+        """The number itself (duals are real); numpy's object-array paths call it."""
+        return self
+
+    conj = conjugate
+
+    @property
+    def real(self) -> Jet:
+        return self
     prod = _method(prod)
     cumsum = _method(cumsum)
     dot = _method(dot)

@@ -263,9 +263,26 @@ def polygamma_rule(n: int) -> Unary:
     return _rules_by_order[n]
 
 
+def _recurrence(c0: Any, c1: Any, nu: Any, x: Any, a: float, b: float) -> Any:
+    """C_ν from C₀, C₁ by C_{k+1} = a·(2k/x)·C_k + b·C_{k-1} (DLMF 10.6.1, 10.29.1)."""
+    for k in range(1, int(nu)):
+        c0, c1 = c1, a * (2.0 * k / x) * c1 + b * c0
+    return c1 if int(nu) >= 1 else c0
+
+
+# Bessel functions of integer order ν ≥ 2 in the rows' second derivatives: scipy's ufuncs on
+# numbers (no 1/x: exact at x = 0); on a dual of an outer differentiation, the recurrence
+# from the order-0 and order-1 rows, so nested transforms (third derivatives) work.
+jv = SpecialValue("jv", _sc.jv, lambda nu, x: _recurrence(_sc.j0(x), _sc.j1(x), nu, x, 1.0, -1.0))
+yv = SpecialValue("yv", _sc.yv, lambda nu, x: _recurrence(_sc.y0(x), _sc.y1(x), nu, x, 1.0, -1.0))
+kv = SpecialValue("kv", _sc.kv, lambda nu, x: _recurrence(_sc.k0(x), _sc.k1(x), nu, x, 1.0, 1.0))
+kve = SpecialValue("kve", _sc.kve, lambda nu, x: _recurrence(_sc.k0e(x), _sc.k1e(x), nu, x, 1.0, 1.0))
+ive = SpecialValue("ive", _sc.ive, lambda nu, x: _recurrence(_sc.i0e(x), _sc.i1e(x), nu, x, -1.0, 1.0))
+
+
 def _iv(nu: Any, x: Any) -> Any:
     """I_ν(x) = ive(ν, x)·exp(|x|) (scipy's iv returns nan for |x| below ~1e-300, ive does not)."""
-    return _sc.ive(nu, x) * np.exp(np.abs(x))
+    return ive(nu, x) * np.exp(np.abs(x))
 
 
 def _trigamma(x: Any) -> Any:
@@ -458,16 +475,16 @@ UNARY: tuple[Unary, ...] = (
     U("ndtri", _sc.ndtri, lambda x, y: _SQRT_2PI * np.exp(0.5 * y * y), lambda x, y, d: y * d * d, (0.01, 0.99), _sc.ndtri),
     U("i0", _sc.i0, lambda x, y: _sc.i1(x), lambda x, y, d: 0.5 * (y + _iv(2.0, x)), (-10, 10), _sc.i0),
     U("i1", _sc.i1, lambda x, y: 0.5 * (_sc.i0(x) + _iv(2.0, x)), lambda x, y, d: 0.25 * (3.0 * y + _iv(3.0, x)), (0.05, 10), _sc.i1),
-    U("i0e", _sc.i0e, lambda x, y: _sc.i1e(x) - np.sign(x) * y, lambda x, y, d: 1.5 * y + 0.5 * _sc.ive(2.0, x) - 2.0 * np.sign(x) * _sc.i1e(x), (0.1, 20), _sc.i0e),
-    U("i1e", _sc.i1e, lambda x, y: 0.5 * (_sc.i0e(x) + _sc.ive(2.0, x)) - np.sign(x) * y, lambda x, y, d: 1.75 * y + 0.25 * _sc.ive(3.0, x) - np.sign(x) * (_sc.i0e(x) + _sc.ive(2.0, x)), (0.1, 1.5), _sc.i1e),
-    U("j0", _sc.j0, lambda x, y: -_sc.j1(x), lambda x, y, d: 0.5 * (_sc.jv(2.0, x) - y), (-1.8, 1.8), _sc.j0),
-    U("j1", _sc.j1, lambda x, y: 0.5 * (_sc.j0(x) - _sc.jv(2.0, x)), lambda x, y, d: 0.25 * (_sc.jv(3.0, x) - 3.0 * y), (0.05, 1.8), _sc.j1),
-    U("y0", _sc.y0, lambda x, y: -_sc.y1(x), lambda x, y, d: 0.5 * (_sc.yv(2.0, x) - y), (1.0, 2.1), _sc.y0),
-    U("y1", _sc.y1, lambda x, y: 0.5 * (_sc.y0(x) - _sc.yv(2.0, x)), lambda x, y, d: 0.25 * (_sc.yv(3.0, x) - 3.0 * y), (0.1, 2.1), _sc.y1),
-    U("k0", _sc.k0, lambda x, y: -_sc.k1(x), lambda x, y, d: 0.5 * (y + _sc.kv(2.0, x)), (0.1, 20), _sc.k0),
-    U("k1", _sc.k1, lambda x, y: -0.5 * (_sc.k0(x) + _sc.kv(2.0, x)), lambda x, y, d: 0.25 * (3.0 * y + _sc.kv(3.0, x)), (0.1, 20), _sc.k1),
-    U("k0e", _sc.k0e, lambda x, y: y - _sc.k1e(x), lambda x, y, d: 1.5 * y + 0.5 * _sc.kve(2.0, x) - 2.0 * _sc.k1e(x), (0.1, 20), _sc.k0e),
-    U("k1e", _sc.k1e, lambda x, y: y - 0.5 * (_sc.k0e(x) + _sc.kve(2.0, x)), lambda x, y, d: 1.75 * y + 0.25 * _sc.kve(3.0, x) - (_sc.k0e(x) + _sc.kve(2.0, x)), (0.1, 20), _sc.k1e),
+    U("i0e", _sc.i0e, lambda x, y: _sc.i1e(x) - np.sign(x) * y, lambda x, y, d: 1.5 * y + 0.5 * ive(2.0, x) - 2.0 * np.sign(x) * _sc.i1e(x), (0.1, 20), _sc.i0e),
+    U("i1e", _sc.i1e, lambda x, y: 0.5 * (_sc.i0e(x) + ive(2.0, x)) - np.sign(x) * y, lambda x, y, d: 1.75 * y + 0.25 * ive(3.0, x) - np.sign(x) * (_sc.i0e(x) + ive(2.0, x)), (0.1, 1.5), _sc.i1e),
+    U("j0", _sc.j0, lambda x, y: -_sc.j1(x), lambda x, y, d: 0.5 * (jv(2.0, x) - y), (-1.8, 1.8), _sc.j0),
+    U("j1", _sc.j1, lambda x, y: 0.5 * (_sc.j0(x) - jv(2.0, x)), lambda x, y, d: 0.25 * (jv(3.0, x) - 3.0 * y), (0.05, 1.8), _sc.j1),
+    U("y0", _sc.y0, lambda x, y: -_sc.y1(x), lambda x, y, d: 0.5 * (yv(2.0, x) - y), (1.0, 2.1), _sc.y0),
+    U("y1", _sc.y1, lambda x, y: 0.5 * (_sc.y0(x) - yv(2.0, x)), lambda x, y, d: 0.25 * (yv(3.0, x) - 3.0 * y), (0.1, 2.1), _sc.y1),
+    U("k0", _sc.k0, lambda x, y: -_sc.k1(x), lambda x, y, d: 0.5 * (y + kv(2.0, x)), (0.1, 20), _sc.k0),
+    U("k1", _sc.k1, lambda x, y: -0.5 * (_sc.k0(x) + kv(2.0, x)), lambda x, y, d: 0.25 * (3.0 * y + kv(3.0, x)), (0.1, 20), _sc.k1),
+    U("k0e", _sc.k0e, lambda x, y: y - _sc.k1e(x), lambda x, y, d: 1.5 * y + 0.5 * kve(2.0, x) - 2.0 * _sc.k1e(x), (0.1, 20), _sc.k0e),
+    U("k1e", _sc.k1e, lambda x, y: y - 0.5 * (_sc.k0e(x) + kve(2.0, x)), lambda x, y, d: 1.75 * y + 0.25 * kve(3.0, x) - (_sc.k0e(x) + kve(2.0, x)), (0.1, 20), _sc.k1e),
     U("zeta", riemann_zeta, _zeta_d1, _zeta_d2, (1.2, 12), riemann_zeta),
     U("expi", _sc.expi, lambda x, y: np.exp(x) / x, lambda x, y, d: d * (x - 1.0) / x, (0.5, 20), _sc.expi),
     U("exp1", _sc.exp1, lambda x, y: -np.exp(-x) / x, lambda x, y, d: -d * (1.0 + 1.0 / x), (0.1, 20), _sc.exp1),

@@ -102,6 +102,12 @@ def register() -> None:
             return lambda x: zetac(float(x), 0) + 1.0
         return None
 
+    # the rules' SpecialValue helpers over a scipy ufunc (jv, kve, ...): that ufunc on floats
+    for helper in vars(rules).values():
+        if isinstance(helper, rules.SpecialValue) and helper.plain in UFUNCS:
+            name, nargs = UFUNCS[helper.plain]
+            (_register_unary if nargs == 1 else _register_binary)(helper, _c_function(name, nargs))
+
     @overload(rules.polygamma)
     def _ol_polygamma(n, x):
         if _is_real(n) and _is_real(x):
