@@ -8,7 +8,17 @@ hyper-dual numbers.
 
 from __future__ import annotations
 
-from . import numpy_api, numpy_shape, numpy_statistics, optimize, rules, special, testing, verify
+from . import (
+    numpy_api,
+    numpy_linalg,
+    numpy_shape,
+    numpy_statistics,
+    optimize,
+    rules,
+    special,
+    testing,
+    verify,
+)
 from .batching import vmap
 from .dual import Dual
 from .functions import *  # noqa: F403 - dd.sin, dd.exp, ... generated from the rules table
@@ -39,5 +49,5 @@ __all__ = [
     "derivative", "second_derivative", "grad", "jacobian", "hessian", "jvp", "hvp",
     "value_and_grad", "value_and_jacobian", "value_grad_hessian", "plan", "Plan", "vmap", "clip", "where", *FUNCTIONS,
     "optimize", "verify", "testing", "CheckReport", "check_grad", "check_jacobian", "check_hessian", "check_hvp",
-    "special", "numpy_shape", "numpy_statistics", "polygamma", "logsumexp", "softmax", "log_softmax",
+    "special", "numpy_linalg", "numpy_shape", "numpy_statistics", "polygamma", "logsumexp", "softmax", "log_softmax",
 ]
