@@ -6,30 +6,15 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
+from dualdiff import problems
 
-
-@numba.njit(cache=True)
-def rosenbrock(x):
-    s = 0.0
-    for i in range(x.shape[0] - 1):
-        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
-    return s
+rosenbrock = numba.njit(problems.rosenbrock_loop)
+rosenbrock_hessian = problems.rosenbrock_hessian
 
 
 @numba.njit(cache=True)
 def cubic(t):
     return t ** 3 + 4.0 * t ** 2 - 5.0 * t + 1.0
-
-
-def rosenbrock_hessian(x):
-    n = len(x)
-    h = np.zeros((n, n))
-    for i in range(n - 1):
-        h[i, i] += 1200.0 * x[i] ** 2 - 400.0 * x[i + 1] + 2.0
-        h[i + 1, i + 1] += 200.0
-        h[i, i + 1] -= 400.0 * x[i]
-        h[i + 1, i] -= 400.0 * x[i]
-    return h
 
 
 X = np.array([1.2, 0.8, 1.1, 0.9])

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_optimize_problems import himmelblau, quadratic, rosenbrock
 
 import dualdiff as dd
 from dualdiff import math as dmath
 from dualdiff.optimize import METHODS, OptimizeResult, Path, Status, condition_number, minimize, root
 from dualdiff.optimize.trust_region import solve_subproblem
+from dualdiff.problems import himmelblau, quadratic, rosenbrock
 
 ALL = list(METHODS)
 RATES = {"gd": dict(learning_rate=0.1), "momentum": dict(learning_rate=0.05),

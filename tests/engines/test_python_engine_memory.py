@@ -112,7 +112,7 @@ def test_genuine_nan_derivative_stays_nan():
     assert g[1] == 1.0
 
 
-@pytest.mark.parametrize("func", [np.sort, np.fft.fft, np.linalg.eigh, np.unique])
+@pytest.mark.parametrize("func", [np.fft.ifft, np.fft.fft, np.linalg.eig, np.unique])
 def test_unsupported_numpy_function_names_itself(func):
     x = dd.Dual(np.array([[2.0, 1.0], [1.0, 3.0]]), np.ones((2, 2)))
     with pytest.raises(TypeError, match=func.__name__):

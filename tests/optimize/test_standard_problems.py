@@ -1,7 +1,7 @@
 """Standard problems with known minima: every method that should converge reaches the
 minimum; Newton converges quadratically and never takes an ascent step.
 
-The problems (f, x0, x*) are defined here and imported by the other optimize tests.
+The problems (f, x0, x*) come from the shared catalogue :mod:`dualdiff.problems`.
 """
 
 from __future__ import annotations
@@ -11,71 +11,9 @@ import pytest
 
 import dualdiff as dd
 from dualdiff.optimize import Status, classify_critical_point, minimize
+from dualdiff.problems import HIMMELBLAU_MINIMA, MINIMA, QUADRATIC_A, beale, himmelblau, rosenbrock, wood
 
-
-def rosenbrock(x):
-    """Σ 100 (x_{i+1} - x_i²)² + (1 - x_i)²; minimum 0 at (1, ..., 1)."""
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
-
-def beale(x):
-    """Minimum 0 at (3, 1/2)."""
-    return ((1.5 - x[0] + x[0] * x[1]) ** 2 + (2.25 - x[0] + x[0] * x[1] ** 2) ** 2
-            + (2.625 - x[0] + x[0] * x[1] ** 3) ** 2)
-
-
-def himmelblau(x):
-    """Four minima, value 0."""
-    return (x[0] ** 2 + x[1] - 11) ** 2 + (x[0] + x[1] ** 2 - 7) ** 2
-
-
-HIMMELBLAU_MINIMA = [
-    (3.0, 2.0),
-    (-2.805118086952745, 3.131312518250573),
-    (-3.779310253377747, -3.283185991286170),
-    (3.584428340330492, -1.848126526964404),
-]
-
-
-def booth(x):
-    """Minimum 0 at (1, 3)."""
-    return (x[0] + 2 * x[1] - 7) ** 2 + (2 * x[0] + x[1] - 5) ** 2
-
-
-def powell_singular(x):
-    """Minimum 0 at the origin, where the Hessian is singular (rank 2)."""
-    return ((x[0] + 10 * x[1]) ** 2 + 5 * (x[2] - x[3]) ** 2 + (x[1] - 2 * x[2]) ** 4
-            + 10 * (x[0] - x[3]) ** 4)
-
-
-def wood(x):
-    """Minimum 0 at (1, 1, 1, 1)."""
-    return (100 * (x[0] ** 2 - x[1]) ** 2 + (x[0] - 1) ** 2 + (x[2] - 1) ** 2 + 90 * (x[2] ** 2 - x[3]) ** 2
-            + 10.1 * ((x[1] - 1) ** 2 + (x[3] - 1) ** 2) + 19.8 * (x[1] - 1) * (x[3] - 1))
-
-
-QUADRATIC_A = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
-QUADRATIC_B = np.array([1.0, -2.0, 0.5])
-
-
-def quadratic(x):
-    """½ xᵀ A x - bᵀ x, A symmetric positive definite: minimum at A⁻¹ b."""
-    return 0.5 * x @ QUADRATIC_A @ x - QUADRATIC_B @ x
-
-
-# name: (f, x0, x*)
-PROBLEMS = {
-    "rosenbrock2": (rosenbrock, np.array([-1.2, 1.0]), np.ones(2)),
-    "rosenbrock10": (rosenbrock, np.zeros(10), np.ones(10)),
-    "beale": (beale, np.array([1.0, 1.0]), np.array([3.0, 0.5])),
-    "booth": (booth, np.array([0.0, 0.0]), np.array([1.0, 3.0])),
-    "powell": (powell_singular, np.array([3.0, -1.0, 0.0, 1.0]), np.zeros(4)),
-    "wood": (wood, np.array([-3.0, -1.0, -3.0, -1.0]), np.ones(4)),
-    "quadratic": (quadratic, np.zeros(3), np.linalg.solve(QUADRATIC_A, QUADRATIC_B)),
-}
-for _i, _m in enumerate(HIMMELBLAU_MINIMA):
-    _m = np.array(_m)
-    PROBLEMS[f"himmelblau{_i}"] = (himmelblau, _m + 0.5 * np.sign(_m), _m)
+PROBLEMS = MINIMA  # name: (f, x0, x*), from the shared catalogue
 
 
 # -- every method that should converge reaches the known minimum -----------------------------

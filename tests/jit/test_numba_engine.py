@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 numba = pytest.importorskip("numba")
 
 import dualdiff as dd  # noqa: E402
-from dualdiff import jit, rules  # noqa: E402
+from dualdiff import jit, problems, rules  # noqa: E402
 
 TOL = dict(rtol=1e-13, atol=1e-13)
 njit = numba.njit
@@ -24,59 +24,12 @@ njit = numba.njit
 
 # -- functions under test ---------------------------------------------------------------------
 
-@njit
-def rosenbrock(x):
-    s = 0.0
-    for i in range(x.shape[0] - 1):
-        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
-    return s
-
-
-def rosenbrock_grad(x):
-    g = np.zeros_like(x)
-    g[:-1] += -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
-    return g
-
-
-def rosenbrock_hessian(x):
-    n = x.size
-    h = np.zeros((n, n))
-    for i in range(n - 1):
-        h[i, i] += 1200.0 * x[i] ** 2 - 400.0 * x[i + 1] + 2.0
-        h[i + 1, i + 1] += 200.0
-        h[i, i + 1] = h[i + 1, i] = -400.0 * x[i]
-    return h
-
-
-@njit
-def ackley(x):
-    n = x.shape[0]
-    sq = 0.0
-    cs = 0.0
-    for i in range(n):
-        sq += x[i] * x[i]
-        cs += np.cos(2.0 * np.pi * x[i])
-    return -20.0 * np.exp(-0.2 * np.sqrt(sq / n)) - np.exp(cs / n) + 20.0 + np.e
-
-
-@njit
-def broyden(x):
-    n = x.shape[0]
-    y = np.empty_like(x)
-    for i in range(n):
-        v = (3.0 - 2.0 * x[i]) * x[i] + 1.0
-        if i > 0:
-            v -= x[i - 1]
-        if i < n - 1:
-            v -= 2.0 * x[i + 1]
-        y[i] = v
-    return y
-
-
-def broyden_jacobian(x):
-    n = x.size
-    return np.diag(3.0 - 4.0 * x) - np.eye(n, k=-1) - 2.0 * np.eye(n, k=1)
+# the shared test problems (dualdiff.problems), compiled for the numba engine
+rosenbrock = njit(problems.rosenbrock_loop)
+rosenbrock_grad, rosenbrock_hessian = problems.rosenbrock_grad, problems.rosenbrock_hessian
+ackley = njit(problems.ackley_loop)
+broyden = njit(problems.broyden_loop)
+broyden_jacobian = problems.broyden_jacobian
 
 
 @njit
@@ -464,7 +417,7 @@ def test_inside_a_python_engine_transform_is_a_clear_error():
 
 def test_numba_engine_transforms():
     g = dd.grad(rosenbrock, engine="numba")
-    assert g.__name__ == "rosenbrock"
+    assert g.__name__ == rosenbrock.__name__ == "rosenbrock_loop"
     assert_allclose(g(X5), rosenbrock_grad(X5), **TOL)
     assert_allclose(dd.hessian(rosenbrock, chunk=3, engine="numba")(X5), rosenbrock_hessian(X5), **TOL)
     assert_allclose(dd.derivative(scaled_sine, engine="numba")(0.7, 2.0),

@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 import pytest
-from test_optimize_problems import beale, rosenbrock
 
 import dualdiff as dd
 from dualdiff.optimize import minimize, scipy_derivatives
+from dualdiff.problems import beale, rosenbrock
 
 so = pytest.importorskip("scipy.optimize")
 
