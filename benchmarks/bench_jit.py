@@ -19,15 +19,9 @@ import numpy as np
 from timing import guarded, print_table
 
 import dualdiff as dd
-from dualdiff import jit
+from dualdiff import jit, problems
 
-
-@numba.njit
-def rosenbrock(x):
-    s = 0.0
-    for i in range(x.shape[0] - 1):
-        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
-    return s
+rosenbrock = numba.njit(problems.rosenbrock_loop)  # the shared test problem, compiled
 
 
 @numba.njit
@@ -53,16 +47,7 @@ def rosenbrock_hessian(x):
     return h
 
 
-@numba.njit
-def broyden(x):
-    """Broyden tridiagonal: F_i = (3 - 2 x_i) x_i - x_{i-1} - 2 x_{i+1} + 1, x_0 = x_{n+1} = 0."""
-    n = x.shape[0]
-    out = np.empty_like(x)
-    for i in range(n):
-        left = x[i - 1] if i > 0 else 0.0
-        right = x[i + 1] if i < n - 1 else 0.0
-        out[i] = (3.0 - 2.0 * x[i]) * x[i] - left - 2.0 * right + 1.0
-    return out
+broyden = numba.njit(problems.broyden_loop)
 
 
 @numba.njit
@@ -78,14 +63,7 @@ def broyden_jacobian(x):
     return j
 
 
-def rosenbrock_np(x, np=np):
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
-
-def broyden_np(x, np=np):
-    left = np.concatenate([np.zeros(1), x[:-1]])
-    right = np.concatenate([x[1:], np.zeros(1)])
-    return (3.0 - 2.0 * x) * x - left - 2.0 * right + 1.0
+rosenbrock_np, broyden_np = problems.rosenbrock, problems.broyden
 
 
 def rosenbrock_list(x):

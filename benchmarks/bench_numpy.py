@@ -16,16 +16,7 @@ import numpy as np
 from timing import guarded, print_table
 
 import dualdiff as dd
-
-
-def rosenbrock(x, np=np):
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
-
-def ackley(x, np=np):
-    n = x.shape[0]
-    return (-20.0 * np.exp(-0.2 * np.sqrt(np.sum(x * x) / n))
-            - np.exp(np.sum(np.cos(2.0 * np.pi * x)) / n) + 20.0 + np.e)
+from dualdiff.problems import ackley, rosenbrock
 
 
 def peers() -> dict[str, dict[str, object]]:

@@ -45,12 +45,9 @@ from timing import fmt_time  # noqa: E402
 
 import dualdiff as dd  # noqa: E402
 from dualdiff.optimize import minimize, scipy_derivatives  # noqa: E402
+from dualdiff.problems import rosenbrock  # noqa: E402
 
 GTOL = 1e-8
-
-
-def rosenbrock(x):
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
 def start(n: int) -> np.ndarray:

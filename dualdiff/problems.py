@@ -40,8 +40,9 @@ __all__ = [
 
 # -- Rosenbrock ---------------------------------------------------------------------------------
 
-def rosenbrock(x: Any) -> Any:
-    """Σ 100 (x_{i+1} - x_i²)² + (1 - x_i)²; minimum 0 at (1, ..., 1)."""
+def rosenbrock(x: Any, np: Any = np) -> Any:
+    """Σ 100 (x_{i+1} - x_i²)² + (1 - x_i)²; minimum 0 at (1, ..., 1).  ``np``: the array
+    module (``jax.numpy``, ``autograd.numpy``: benchmarks run the same code on peers)."""
     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
@@ -76,7 +77,7 @@ def rosenbrock_hessian(x: np.ndarray) -> np.ndarray:
 
 # -- Broyden tridiagonal ------------------------------------------------------------------------
 
-def broyden(x: Any) -> Any:
+def broyden(x: Any, np: Any = np) -> Any:
     """F_i = (3 - 2 x_i) x_i - x_{i-1} - 2 x_{i+1} + 1 with x_0 = x_{n+1} = 0 (vectorised)."""
     left = np.concatenate([np.zeros(1), x[:-1]])
     right = np.concatenate([x[1:], np.zeros(1)])
@@ -105,7 +106,7 @@ def broyden_jacobian(x: np.ndarray) -> np.ndarray:
 
 # -- Ackley -------------------------------------------------------------------------------------
 
-def ackley(x: Any) -> Any:
+def ackley(x: Any, np: Any = np) -> Any:
     """-20 exp(-0.2 sqrt(Σx²/n)) - exp(Σcos(2πx)/n) + 20 + e (vectorised)."""
     n = x.shape[0]
     return (-20.0 * np.exp(-0.2 * np.sqrt(np.sum(x * x) / n))
