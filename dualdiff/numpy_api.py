@@ -24,6 +24,8 @@ object array and drops its derivative.
 from __future__ import annotations
 
 import string
+import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,6 +44,7 @@ from .jet import (
     shape_of,
     store_out,
     tag_of,
+    to_object_array,
     value_of,
 )
 
@@ -1010,6 +1013,20 @@ def _matmul(self: Jet, other: Any) -> Any:
     return matmul(self, other)
 
 
+class ObjectArrayWarning(UserWarning):
+    """A dual array was converted to an object array of scalar duals (``np.asarray(x)``)."""
+
+
+_OBJECT_ARRAY_ADVICE = (
+    "np.asarray turned a dual array of shape {shape} into an object array of scalar dual "
+    "numbers: the result is exact, but every operation on it runs element by element in "
+    "Python (~100x slower). The cause is code that calls np.asarray/np.array on its input "
+    "(scipy.optimize.rosen does). Fix: pass the dual array to code that does not convert it "
+    "(copy the function without the np.asarray line), or ignore this warning "
+    "(dualdiff.numpy_api.ObjectArrayWarning) if the speed is acceptable. See docs/engines.md, "
+    "'Object arrays'.")
+
+
 class NumpyArray:
     """numpy's protocols and the ndarray methods, for the number kinds.
 
@@ -1043,6 +1060,26 @@ class NumpyArray:
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         return array_function(func, args, kwargs)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """np.asarray(dual): an object array of scalar duals (exact, but slow to compute with:
+        warns once per call site, naming the cause and the fix); a float dtype raises."""
+        if dtype is not None and np.dtype(dtype) != np.dtype(object):
+            try:  # as numpy reports it without __array__: the dual's __float__ names the fix
+                float(self if not self.shape else self[(0,) * self.ndim])
+            except DualConversionError as cause:
+                raise ValueError("setting an array element with a sequence: a dual number cannot "
+                                 f"become a {np.dtype(dtype)}") from cause
+        if not self.shape:
+            out = np.empty((), dtype=object)
+            out[()] = self
+            return out
+        result = to_object_array(self)  # as fast as numpy's own sequence protocol (measured)
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.split(".")[0] != "dualdiff":  # dualdiff's own object arrays (nesting) are meant
+            warnings.warn(
+                _OBJECT_ARRAY_ADVICE.format(shape=self.shape), ObjectArrayWarning, stacklevel=2)
+        return result
 
     # ndarray methods: the numpy functions above
     sum = _method(sum_)
