@@ -41,13 +41,18 @@ def engine(name: Any) -> str:
     return name
 
 
-def chunk(k: Any) -> int | None:
-    """A chunk size: a positive integer, or None for the engine's measured default."""
+def positive_int(k: Any, what: str) -> int | None:
+    """A positive integer option, or None (the default); ValueError naming ``what``."""
     if k is None:
         return None
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"chunk must be a positive integer or None, got {k!r}")
+        raise ValueError(f"{what} must be a positive integer or None, got {k!r}")
     return int(k)
+
+
+def chunk(k: Any) -> int | None:
+    """A chunk size: a positive integer, or None for the engine's measured default."""
+    return positive_int(k, "chunk")
 
 
 def real_array(x: Any, who: str, what: str = "x") -> np.ndarray:

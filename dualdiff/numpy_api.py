@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import functions, rules
+from ._dispatch import FunctionTable, numpy_name
 from ._messages import no_rule, ufunc_name, unsupported_function
 from .jet import (
     OPERATORS,
@@ -48,28 +49,14 @@ from .jet import (
     value_of,
 )
 
-HANDLED: dict[Any, Callable[..., Any]] = {}
-
-
-def implements(*numpy_functions: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register an implementation of numpy functions for dual numbers."""
-    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
-        for f in numpy_functions:
-            HANDLED[f] = impl
-        return impl
-    return register
-
-
-def _name(func: Any) -> str:
-    """``np.fft.rfft``-style name of a numpy function (public submodules only)."""
-    module = getattr(func, "__module__", "") or ""
-    subs = [m for m in module.split(".")[1:] if not m.startswith("_")]
-    return ".".join(["np", *subs, getattr(func, "__name__", str(func))])
+HANDLED = FunctionTable()  # numpy function -> its implementation on dual numbers
+implements = HANDLED.implements
+_name = numpy_name
 
 
 def supported_names() -> list[str]:
     """The numpy functions that accept dual arrays."""
-    return sorted(_name(f) for f in HANDLED)
+    return HANDLED.names()
 
 
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from .. import rules
+from .._dispatch import FunctionTable, numpy_name
 from ._errors import WAYS_OUT, PatternError
 from ._sets import INT, Rows, gather, pairs, union_rows
 
@@ -628,26 +629,14 @@ def _move(ctx: _Ctx, ops: Sequence[Any], pos_fn: Callable[[list[np.ndarray]], An
     return wrap(out, value)
 
 
-HANDLED: dict[Any, Callable[..., Any]] = {}
-
-
-def _implements(*funcs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
-        for f in funcs:
-            HANDLED[f] = impl
-        return impl
-    return register
-
-
-def _np_name(func: Any) -> str:
-    module = getattr(func, "__module__", "") or ""
-    subs = [m for m in module.split(".")[1:] if not m.startswith("_")]
-    return ".".join(["np", *subs, getattr(func, "__name__", str(func))])
+HANDLED = FunctionTable()  # numpy function -> its implementation on tracers
+_implements = HANDLED.implements
+_np_name = numpy_name
 
 
 def supported_functions() -> list[str]:
     """The numpy functions the tracer runs (ufuncs with a rule in dualdiff.rules aside)."""
-    return sorted({_np_name(f) for f in HANDLED})
+    return HANDLED.names()
 
 
 def _one(fn: Callable[..., Any]) -> Callable[[list[Any]], Any]:
