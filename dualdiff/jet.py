@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .rules import Binary, Unary
+from .rules import Binary, Unary, is_table_constant
 
 _tags = itertools.count(1)
 
@@ -309,11 +309,6 @@ def zeros_like(b: Any) -> Any:
     if isinstance(b, Jet):
         return b * 0.0
     return np.float64(0.0)
-
-
-def is_table_constant(p: Any) -> bool:
-    """True for a partial written as a number in the rules table (not a computed value)."""
-    return type(p) is int or type(p) is float
 
 
 def times(c: Any, b: Any, ntrail: int) -> Any:

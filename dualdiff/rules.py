@@ -52,6 +52,11 @@ import scipy.special as _sc  # scipy.special's ufuncs ARE the value functions of
 
 Partial = Callable[..., Any] | float | int | None
 
+
+def is_table_constant(p: Any) -> bool:
+    """True for a partial written as a number in the table (int or float), not a rule."""
+    return type(p) is int or type(p) is float
+
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)

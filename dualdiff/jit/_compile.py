@@ -77,9 +77,7 @@ def jit_function(fn: Any) -> Any:
     return compiled
 
 
-def is_constant(p: Any) -> bool:
-    """A partial written as a number in the table (int or float), as in dualdiff.jet."""
-    return type(p) is int or type(p) is float
+is_constant = rules.is_table_constant  # a partial written as a number in the table
 
 
 def jit_partial(p: Any) -> Any:

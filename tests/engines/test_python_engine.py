@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import dualdiff as dd
+from dualdiff import problems
 
 SETTINGS = settings(max_examples=20, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -172,17 +173,7 @@ def test_hessian_of_matrix_input_keeps_shape():
 
 # -- Broyden tridiagonal -------------------------------------------------------------------
 
-def broyden(x):
-    """F_i = (3 - 2 x_i) x_i - x_{i-1} - 2 x_{i+1} + 1, with x_0 = x_{n+1} = 0."""
-    zero = np.zeros(1)
-    left = np.concatenate([zero, x[:-1]])
-    right = np.concatenate([x[1:], zero])
-    return (3.0 - 2.0 * x) * x - left - 2.0 * right + 1.0
-
-
-def broyden_jacobian(x):
-    n = x.size
-    return np.diag(3.0 - 4.0 * x) - np.eye(n, k=-1) - 2.0 * np.eye(n, k=1)
+broyden, broyden_jacobian = problems.broyden, problems.broyden_jacobian  # the shared test problem
 
 
 @SETTINGS

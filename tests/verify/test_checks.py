@@ -8,30 +8,14 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
+from dualdiff import problems
 from dualdiff.verify import CheckReport, check_grad, check_hessian, check_hvp, check_jacobian
 
 X = np.array([1.2, -0.5, 0.7, 2.0])
 
 
-def rosenbrock(x):
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
-
-def rosenbrock_grad(x):
-    g = np.zeros_like(x)
-    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
-    return g
-
-
-def rosenbrock_hessian(x):
-    n = x.size
-    H = np.zeros((n, n))
-    for i in range(n - 1):
-        H[i, i] += 1200.0 * x[i] ** 2 - 400.0 * x[i + 1] + 2.0
-        H[i, i + 1] = H[i + 1, i] = -400.0 * x[i]
-        H[i + 1, i + 1] += 200.0
-    return H
+rosenbrock, rosenbrock_grad, rosenbrock_hessian = (
+    problems.rosenbrock, problems.rosenbrock_grad, problems.rosenbrock_hessian)
 
 
 def mixed(x):
