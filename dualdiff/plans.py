@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks, engines
+from .engines import executor as _executor
 from .jet import shape_of
 
 Function = Callable[..., Any]
@@ -46,6 +47,9 @@ class Transform:
     scalar_x: str | None = None
     direction: bool = False
     unit: bool = False
+    #: how the result at many points is read from the kernel's stacked output (leading axis:
+    #: the points), or None where the transform has no batched form (``Plan.batched``)
+    read_many: Callable[[tuple, tuple[int, ...]], Any] | None = field(default=None, repr=False)
 
 
 def result(a: Any) -> Any:
@@ -65,7 +69,7 @@ class Plan:
     """
 
     def __init__(self, transform: Transform, f: Function, x: Any, *, chunk: int | None = None,
-                 engine: str = "auto") -> None:
+                 engine: str = "auto", executor: Any = None) -> None:
         _checks.function(f, transform.name)
         x = _checks.input_point(x, transform.name)
         if transform.scalar_x is not None:
@@ -77,11 +81,27 @@ class Plan:
         self.engine, self.function = engines.select(f, engine, self.nested)
         k = _checks.chunk(chunk)
         self.chunk = min(k, max(self.n, 1)) if k is not None else self.engine.default_chunk(self.n, transform.kernel)
-        self.runner = self.engine.runner(self.function, transform.kernel, self.chunk)
+        #: the executor running the passes as tasks (None: this process), part of the plan's identity
+        self.executor = _executor.check(executor)
+        if self.executor is None:
+            self.runner = self.engine.runner(self.function, transform.kernel, self.chunk)
+            return
+        if transform.kernel not in ("jacobian", "hessian"):
+            raise TypeError(f"executor= runs the passes of Jacobians and Hessians (dd.jacobian, dd.hessian, "
+                            f"value_and_jacobian, value_grad_hessian); {transform.name} has none to spread: use "
+                            "dd.vmap(..., executor=) for many points")
+        if self.nested:
+            raise TypeError(f"{transform.name} with executor= cannot send the dual numbers of a running "
+                            "transform to other workers: drop executor= inside another transform")
+        if k is None:
+            self.chunk = _executor.default_chunk(self.chunk, self.n, self.executor)
+        _executor.picklable(f, self.executor)
+        self.runner = _executor.ExecutorRunner(self.engine.name, f, transform.kernel, self.chunk, self.executor)
 
     def __repr__(self) -> str:
+        where = "" if self.executor is None else f", executor={type(self.executor).__name__}"
         return (f"Plan({self.transform.name}, {getattr(self.f, '__name__', 'f')}, shape={self.shape}, "
-                f"engine={self.engine.name!r}, chunk={self.chunk})")
+                f"engine={self.engine.name!r}, chunk={self.chunk}{where})")
 
     def __call__(self, x: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:
         t = self.transform
@@ -134,13 +154,32 @@ class Plan:
             v = _checks.direction(x, v, t.name)
         return t.read(self.runner(x, v, args, kwargs), self.shape)
 
+    @property
+    def batches(self) -> bool:
+        """Whether :meth:`batched` runs one compiled loop over the points (numba engine)."""
+        return (self.transform.read_many is not None and self.engine.name == "numba" and not self.nested
+                and self.executor is None)
+
+    def batched(self, X: np.ndarray, args: tuple) -> Any:
+        """The transform's results at the points X[0], X[1], ... (a float64 array of shape
+        (N,) + the plan's shape), stacked on a new leading axis (tuples element-wise): what
+        stacking ``plan(X[i], *args)`` gives, bit for bit, from one compiled loop over the
+        points, parallel across cores (numba engine only; see :attr:`batches`)."""
+        if not self.batches:
+            raise TypeError(f"{self!r} has no batched loop (numba-engine grad, value_and_grad, jacobian, "
+                            "value_and_jacobian, hessian and value_grad_hessian have one); loop over the points")
+        if X.shape[1:] != self.shape:
+            raise ValueError(f"this {self.transform.name} plan was made for points of shape {self.shape}; got "
+                             f"points of shape {X.shape[1:]}")
+        return self.transform.read_many(self.runner.batched(X, args), self.shape)
+
     def fast(self) -> Callable[[np.ndarray, tuple], Any] | None:
         """A shortcut for float64 x of the plan's shape without keyword arguments (what the
         transforms call after the first call), or None where there is no shorter way."""
         t, shape = self.transform, self.shape
         if self.nested or t.direction or t.unit:
             return None
-        if self.engine.name == "numba" and len(shape) == 1:
+        if self.engine.name == "numba" and len(shape) == 1 and self.executor is None:
             return self.runner.gradient_fast() if t.name == "grad" else self.runner.fast(t.read, shape)
         runner, read = self.runner, t.read
         return lambda x, args: read(runner(x, None, args, {}), shape)

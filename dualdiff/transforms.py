@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
+from .engines import executor as _executor
 from .engines.python import default_chunk
 from .jet import shape_of
 from .plans import Plan, Transform, result
@@ -74,18 +75,37 @@ def _hess(raw: tuple, xs: tuple[int, ...]) -> Any:
     return h if len(xs) == 1 and h.shape[0] == xs[0] else result(h.reshape(xs + xs))
 
 
-# Each transform: name, kernel, how its result is read from the kernel's output.
+def _grads(raw: tuple, xs: tuple[int, ...]) -> Any:
+    g = raw[1]
+    return g.reshape(g.shape[:1] + xs)
+
+
+def _jacs(raw: tuple, xs: tuple[int, ...]) -> Any:
+    j = raw[1]
+    return j.reshape(j.shape[:-1] + xs)
+
+
+def _hesss(raw: tuple, xs: tuple[int, ...]) -> Any:
+    h = raw[2]
+    return h.reshape(h.shape[:1] + xs + xs)
+
+
+# Each transform: name, kernel, how its result is read from the kernel's output (and from
+# the stacked output of many points, where the transform has a batched form).
 _T = Transform
 TRANSFORMS: dict[str, Transform] = {t.name: t for t in (
     _T("derivative", "jvp", lambda r, xs: result(r[1]), unit=True,
        scalar_x="dd.jacobian, or dd.jvp(f, x, np.ones_like(x)) for an elementwise function"),
     _T("second_derivative", "second", lambda r, xs: result(r[1]), scalar_x="dd.hessian"),
-    _T("grad", "gradient", _checked_grad),
-    _T("value_and_grad", "gradient", lambda r, xs: (_scalar_f(r[0], "grad"), _grad(r, xs))),
-    _T("jacobian", "jacobian", _jac),
-    _T("value_and_jacobian", "jacobian", lambda r, xs: (result(r[0]), _jac(r, xs))),
-    _T("hessian", "hessian", _hess),
-    _T("value_grad_hessian", "hessian", lambda r, xs: (result(r[0]), _grad(r, xs), _hess(r, xs))),
+    _T("grad", "gradient", _checked_grad, read_many=_grads),
+    _T("value_and_grad", "gradient", lambda r, xs: (_scalar_f(r[0], "grad"), _grad(r, xs)),
+       read_many=lambda r, xs: (r[0], _grads(r, xs))),
+    _T("jacobian", "jacobian", _jac, read_many=_jacs),
+    _T("value_and_jacobian", "jacobian", lambda r, xs: (result(r[0]), _jac(r, xs)),
+       read_many=lambda r, xs: (r[0], _jacs(r, xs))),
+    _T("hessian", "hessian", _hess, read_many=_hesss),
+    _T("value_grad_hessian", "hessian", lambda r, xs: (result(r[0]), _grad(r, xs), _hess(r, xs)),
+       read_many=lambda r, xs: (r[0], _grads(r, xs), _hesss(r, xs))),
     _T("jvp", "jvp", lambda r, xs: (result(r[0]), result(r[1])), direction=True),
     _T("hvp", "hvp", lambda r, xs: result(r[1].reshape(xs)), direction=True),
 )}
@@ -93,17 +113,21 @@ TRANSFORMS: dict[str, Transform] = {t.name: t for t in (
 _F64 = np.dtype(np.float64)
 
 
-def _transform(name: str, f: Function, chunk: int | None, engine: str) -> Function:
-    """The function ``dd.<name>(f, chunk=chunk, engine=engine)`` stands for.
+def _transform(name: str, f: Function, chunk: int | None, engine: str, executor: Any = None) -> Function:
+    """The function ``dd.<name>(f, chunk=chunk, engine=engine, executor=executor)`` stands for.
 
     It keeps a plan per (input shape, nested or not): the first call at a shape builds
     it; later calls with a float64 array of a known shape and no keyword arguments take
     the plan's shortcut (for the numba engine: straight into the compiled driver).
+    Transforms with a batched form (see ``Transform.read_many``) of a numba function get a
+    ``batched(X, *args)`` attribute: the results at every row of X from one compiled,
+    parallel loop (``dd.vmap`` uses it; see ``docs/scaling.md``).
     """
     t = TRANSFORMS[name]
     _checks.function(f, name)
     _checks.engine(engine)
     chunk = _checks.chunk(chunk)
+    executor = _executor.check(executor)
     if engine == "numba" and not _checks.is_numba(f):
         raise TypeError(f"engine='numba' needs a @numba.njit function, got {type(f).__name__}")
     plans: dict[tuple[tuple[int, ...], bool], Plan] = {}
@@ -114,7 +138,7 @@ def _transform(name: str, f: Function, chunk: int | None, engine: str) -> Functi
         key = (shape_of(x), _checks.holds_duals(x))
         p = plans.get(key)
         if p is None:
-            p = plans[key] = Plan(t, f, x, chunk=chunk, engine=engine)
+            p = plans[key] = Plan(t, f, x, chunk=chunk, engine=engine, executor=executor)
         value = p.run_checked(x, None, args, kwargs)
         if type(x) is np.ndarray and x.dtype is _F64 and not kwargs and x.shape not in shortcuts:
             fast = p.fast()  # after a first successful call: compiled, checked
@@ -134,7 +158,39 @@ def _transform(name: str, f: Function, chunk: int | None, engine: str) -> Functi
     functools.update_wrapper(transformed, f, assigned=("__module__", "__name__", "__qualname__", "__doc__"),
                              updated=())
     transformed.plans = plans  # type: ignore[attr-defined]
+    if t.read_many is not None and executor is None and engine != "python" and _checks.is_numba(f):
+        transformed.batched = _batched(transformed, t, f, plans, chunk, engine)  # type: ignore[attr-defined]
     return transformed
+
+
+def _batched(transformed: Function, t: Transform, f: Function, plans: dict, chunk: int | None,
+             engine: str) -> Callable[..., Any]:
+    """``transformed.batched(X, *args)``: the batched protocol of ``dd.vmap``."""
+
+    def batched(X: Any, *args: Any) -> Any:
+        """The results at X[0], X[1], ... stacked on a new leading axis (tuples element-wise),
+        bit for bit what stacking the per-point calls gives, from one compiled loop over the
+        points, parallel across cores (``dd.vmap`` calls it).  X: an array of shape
+        (N,) + x.shape; args go to f at every point."""
+        if isinstance(X, np.ndarray) and X.dtype == object:  # dual numbers: point by point
+            return _stack([transformed(x, *args) for x in X], X.shape[1:])
+        X = _checks.real_array(X, f"{t.name}.batched", "X")
+        if X.ndim == 0:
+            raise ValueError(f"{t.name}.batched maps over the leading axis of X, but X is a single number")
+        xs = X.shape[1:]
+        p = plans.get((xs, False))
+        if p is None:
+            p = plans[(xs, False)] = Plan(t, f, np.zeros(xs)[()], chunk=chunk, engine=engine)
+        return p.batched(X, args)
+
+    batched.__name__ = batched.__qualname__ = f"{getattr(f, '__name__', 'f')}_{t.name}_batched"
+    return batched
+
+
+def _stack(results: list[Any], xs: tuple[int, ...]) -> Any:
+    if results and isinstance(results[0], tuple):
+        return tuple(np.stack(c) for c in zip(*results, strict=True))
+    return np.stack(results)
 
 
 def derivative(f: Function, *, engine: str = "auto") -> Function:
@@ -160,29 +216,42 @@ def value_and_grad(f: Function, *, chunk: int | None = None, engine: str = "auto
     return _transform("value_and_grad", f, chunk, engine)
 
 
-def jacobian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
-    """J[i..., j...] = ∂f(x)[i...]/∂x[j...], shape f(x).shape + x.shape."""
-    return _transform("jacobian", f, chunk, engine)
+def jacobian(f: Function, *, chunk: int | None = None, engine: str = "auto",
+             executor: Any = None) -> Function:
+    """J[i..., j...] = ∂f(x)[i...]/∂x[j...], shape f(x).shape + x.shape.
+
+    ``executor=``: a ``concurrent.futures.Executor`` (thread or process pool, dask's
+    ``Client.get_executor()``) that runs the passes (chunks of ``chunk`` columns) as tasks;
+    the result equals the local one with the same chunk bit for bit.  Without ``chunk=``,
+    chunks are made small enough that every worker gets one.  See ``docs/scaling.md``.
+    """
+    return _transform("jacobian", f, chunk, engine, executor)
 
 
-def value_and_jacobian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
-    """(f(x), J(x)) from the same passes."""
-    return _transform("value_and_jacobian", f, chunk, engine)
+def value_and_jacobian(f: Function, *, chunk: int | None = None, engine: str = "auto",
+                       executor: Any = None) -> Function:
+    """(f(x), J(x)) from the same passes (``executor=`` as for :func:`jacobian`)."""
+    return _transform("value_and_jacobian", f, chunk, engine, executor)
 
 
-def hessian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
+def hessian(f: Function, *, chunk: int | None = None, engine: str = "auto",
+            executor: Any = None) -> Function:
     """∇²f(x) for scalar f, shape x.shape + x.shape, exactly symmetric.
 
     Hyper-dual passes with ε1 = e_i, ε2 = e_j give ∂²f/∂x_i∂x_j in the ε1ε2 part;
     only the upper triangle of blocks is evaluated and then mirrored.
+
+    ``executor=``: the passes as tasks on a ``concurrent.futures.Executor`` (per column
+    block), as for :func:`jacobian`.
     """
-    return _transform("hessian", f, chunk, engine)
+    return _transform("hessian", f, chunk, engine, executor)
 
 
-def value_grad_hessian(f: Function, *, chunk: int | None = None, engine: str = "auto") -> Function:
+def value_grad_hessian(f: Function, *, chunk: int | None = None, engine: str = "auto",
+                       executor: Any = None) -> Function:
     """(f(x), ∇f(x), ∇²f(x)) from the Hessian passes alone (the ε1 parts of the
-    diagonal blocks are the gradient)."""
-    return _transform("value_grad_hessian", f, chunk, engine)
+    diagonal blocks are the gradient); ``executor=`` as for :func:`hessian`."""
+    return _transform("value_grad_hessian", f, chunk, engine, executor)
 
 
 def jvp(f: Function, x: Any, v: Any, *args: Any, engine: str = "auto", **kwargs: Any) -> tuple[Any, Any]:
@@ -197,10 +266,11 @@ def hvp(f: Function, x: Any, v: Any, *args: Any, chunk: int | None = None, engin
     return Plan.of(TRANSFORMS["hvp"], f, x, chunk=chunk, engine=engine).run(x, v, args, kwargs)
 
 
-def plan(transform: str, f: Function, x: Any, *, chunk: int | None = None, engine: str = "auto") -> Plan:
+def plan(transform: str, f: Function, x: Any, *, chunk: int | None = None, engine: str = "auto",
+         executor: Any = None) -> Plan:
     """A :class:`~dualdiff.plans.Plan` of ``transform`` (a name in :data:`TRANSFORMS`) for f
     at inputs shaped like x: hold it to reuse its engine choice, chunk and compiled driver,
     and to write results into your own arrays (``plan(x, out=buf)``)."""
     if transform not in TRANSFORMS:
         raise ValueError(f"unknown transform {transform!r}; one of {sorted(TRANSFORMS)}")
-    return Plan(TRANSFORMS[transform], f, x, chunk=chunk, engine=engine)
+    return Plan(TRANSFORMS[transform], f, x, chunk=chunk, engine=engine, executor=executor)

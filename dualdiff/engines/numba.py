@@ -15,17 +15,19 @@ input does not compile that way and gets a fresh copy per pass instead.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 from numba.core import errors
 
 from .._checks import real_array
 from .._messages import NUMBA_DOCS, numba_operation
 from ..jit import _overloads  # noqa: F401  (registers the overloads generated from the rules)
-from ..jit._drivers import FACTORIES, prepare_fresh, prepare_readonly
+from ..jit._drivers import BATCHED_FACTORIES, FACTORIES, prepare_fresh, prepare_readonly
 
 # Default directions per pass, measured on extended Rosenbrock (benchmarks/bench_jit.py,
 # AVX-512 machine): gradient n=100: chunk 8 3.0 µs, 16 2.8 µs, 32 2.9 µs; n=1000: 8 179 µs,
@@ -41,7 +43,8 @@ JACOBIAN_CHUNK = 8
 
 # the drivers each kernel runs (see dualdiff.jit._drivers) and the jet kind it seeds
 _DRIVER = {"gradient": "grad", "jacobian": "jacobian", "jvp": "jvp", "hessian": "hessian",
-           "hvp": "hvp", "second": "second_derivative"}
+           "hvp": "hvp", "second": "second_derivative",
+           "jacobian_columns": "jacobian_columns", "hessian_columns": "hessian_columns"}
 _ORDER = {"gradient": 1, "jacobian": 1, "jvp": 1, "hessian": 2, "hvp": 2, "second": 2}
 
 
@@ -100,13 +103,41 @@ def driver(f: Any, kernel: str, k: int, safe: bool) -> Any:
     return drv
 
 
-def run(f: Any, kernel: str, k: int, args: tuple) -> tuple:
-    """Call the driver; redo NaN-safely if a partial came out NaN (its last result)."""
+def batched_driver(f: Any, kernel: str, k: int, safe: bool, parallel: bool) -> Any:
+    """The compiled loop over many points of f for this kernel and chunk (see
+    ``dualdiff.jit._drivers``, "batched drivers"), parallel across cores or sequential."""
+    d = _drivers_of(f)
+    key = (f"{kernel}@batched" if parallel else f"{kernel}@batched-sequential", k, safe, d.fresh)
+    drv = d.compiled.get(key)
+    if drv is None:
+        factory, kind = BATCHED_FACTORIES[kernel]
+        drv = d.compiled[key] = factory(f, kind(k, safe), prepare_fresh if d.fresh else prepare_readonly,
+                                        parallel)
+    return drv
+
+
+def parallel_allowed() -> bool:
+    """Whether compiled loops may run in parallel here: not in a process started by
+    ``fork`` from a Python process (numba's GNU OpenMP threading layer terminates a forked
+    child that starts parallel work after its parent did; a forked pool's workers already
+    use the cores, so they loop sequentially)."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is None:
+        return True
+    return multiprocessing.get_start_method(allow_none=True) not in (None, "fork")
+
+
+# blocks of points per thread in a batched call: per-thread scratch is allocated per block,
+# and more blocks than threads even out points of unequal cost
+BLOCKS_PER_THREAD = 4
+
+
+def call(f: Any, kernel: str, k: int, safe: bool, args: tuple) -> tuple:
+    """Call the driver (compiling it on first use); if f does not compile on the read-only
+    seeded input, hand it a fresh copy per pass instead (it may write into its input)."""
     try:
-        res = driver(f, kernel, k, False)(*args)
-        if res[-1]:
-            res = driver(f, kernel, k, True)(*args)
-        return res
+        return driver(f, kernel, k, safe)(*args)
     except errors.TypingError as exc:
         d = _drivers_of(f)
         if d.fresh:
@@ -115,10 +146,36 @@ def run(f: Any, kernel: str, k: int, args: tuple) -> tuple:
         # a fresh copy per pass instead (if that compiles, that was the reason)
         d.fresh = True
         try:
-            return run(f, kernel, k, args)
+            return call(f, kernel, k, safe, args)
         except errors.TypingError:
             d.fresh = False
             raise translate(exc, f) from None
+
+
+def run(f: Any, kernel: str, k: int, args: tuple) -> tuple:
+    """Call the driver; redo NaN-safely if a partial came out NaN (its last result)."""
+    res = call(f, kernel, k, False, args)
+    if res[-1]:
+        res = call(f, kernel, k, True, args)
+    return res
+
+
+def jacobian_columns(f: Any, x: Any, c0: int, c1: int, k: int, args: tuple, safe: bool = False
+                     ) -> tuple[Any, np.ndarray, bool]:
+    """(f(x), columns [c0, c1) of the Jacobian (f(x).shape + (c1 - c0,)), had_nan) by passes
+    of k columns from c0: an executor task (``dualdiff.engines.executor``)."""
+    xf, shape = flat_input(x, "jacobian")
+    values, jac, oshape, bad = call(f, "jacobian_columns", k, safe, (xf, shape, c0, c1) + tuple(args))
+    return values.reshape(oshape)[()], jac.reshape(oshape + (c1 - c0,)), bool(bad)
+
+
+def hessian_columns(f: Any, x: Any, c0: int, c1: int, k: int, args: tuple, safe: bool = False
+                    ) -> tuple[np.float64, np.ndarray, np.ndarray, bool]:
+    """(f(x), g[c0:c1], h[:c1, c0:c1] (upper triangle; not mirrored), had_nan): the column
+    chunks [c0, c1) of the Hessian driver, alone (an executor task)."""
+    xf, shape = flat_input(x, "hessian")
+    value, g, h, bad = call(f, "hessian_columns", k, safe, (xf, shape, c0, c1) + tuple(args))
+    return np.float64(value), g, h, bool(bad)
 
 
 def translate(exc: Exception, f: Any) -> Exception:
@@ -223,6 +280,99 @@ class Runner:
         hv = np.empty(n)
         value, _ = self._run((xf, vf, shape, hv) + args)
         return np.float64(value), hv
+
+    def batched(self, X: np.ndarray, args: tuple) -> tuple:
+        """The kernel's output at every point X[p] (X float64 of shape (N,) + x.shape),
+        stacked on a leading axis of N: what stacking ``self(X[p], None, args, {})`` gives,
+        bit for bit, from one compiled loop over the points (parallel across cores).
+
+        NaN-safe redo per point; a point at which f raises is rerun alone to raise its
+        exception, with a note naming the point and its index as ``exc.point_index``.
+        """
+        kernel, f = self.kernel, self.f
+        if kernel not in BATCHED_FACTORIES:
+            raise NotImplementedError(f"no batched loop for the {kernel} kernel")
+        N, xs = X.shape[0], X.shape[1:]
+        n = math.prod(xs)
+        shape = None if len(xs) == 1 else xs  # what f gets: as the single-point driver gives it
+        X2 = np.ascontiguousarray(X).reshape(N, n)
+        oshape: tuple[int, ...] = ()
+        if N:
+            # the first point through the single-point path: settles compilation (and
+            # whether f writes into its input), raises f's errors and gives f(x)'s shape
+            first = self._point(X, 0, args)
+            oshape = np.shape(first[0])
+        elif kernel == "jacobian":
+            if self._oshape is None:
+                from ..batching import EmptyBatchError
+
+                raise EmptyBatchError(
+                    f"the Jacobian of {getattr(f, '__name__', 'f')} at 0 points: the shape of f's output is "
+                    "unknown until f has run once; pass a representative point (dd.vmap(fn, probe=x0)), or "
+                    "skip the call when X is empty")
+            oshape = self._oshape
+        outs = self._outputs(N, n, oshape)
+        if N:
+            self._run_batched(X, X2, shape, outs, args)
+        return self._stacked(outs, N, n, oshape)
+
+    _oshape: tuple[int, ...] | None = None
+
+    def _point(self, X: np.ndarray, p: int, args: tuple) -> tuple:
+        try:
+            res = self(X[p], None, args, {})
+        except Exception as exc:
+            exc.point_index = p  # type: ignore[attr-defined]
+            exc.add_note(f"(dualdiff: at point {p} of the batch, X[{p}])")
+            raise
+        self._oshape = np.shape(res[0])
+        return res
+
+    def _outputs(self, N: int, n: int, oshape: tuple[int, ...]) -> tuple:
+        bad = np.zeros(N, dtype=np.bool_)
+        if self.kernel == "gradient":
+            return np.empty(N), np.empty((N, n)), bad
+        if self.kernel == "hessian":
+            return np.empty(N), np.empty((N, n)), np.empty((N, n, n)), bad
+        m = math.prod(oshape)
+        return np.empty((N, m)), np.empty((N, m, n)), bad, np.array(oshape, dtype=np.int64)
+
+    def _stacked(self, outs: tuple, N: int, n: int, oshape: tuple[int, ...]) -> tuple:
+        if self.kernel == "gradient":
+            return outs[0], outs[1]
+        if self.kernel == "hessian":
+            return outs[0], outs[1], outs[2]
+        return outs[0].reshape((N,) + oshape), outs[1].reshape((N,) + oshape + (n,))
+
+    def _run_batched(self, X: np.ndarray, X2: np.ndarray, shape: Any, outs: tuple, args: tuple,
+                     safe: bool = False) -> None:
+        f, kernel, k = self.f, self.kernel, self.k
+        N = X2.shape[0]
+        parallel = parallel_allowed()
+        threads = numba.get_num_threads() if parallel else 1
+        failed = np.full(min(N, BLOCKS_PER_THREAD * threads), -1, dtype=np.int64)
+        try:
+            batched_driver(f, kernel, k, safe, parallel)(X2, shape, outs, failed, *args)
+        except errors.TypingError as exc:
+            raise translate(exc, f) from None
+        if (failed >= 0).any():
+            self._failed(X, int(failed[failed >= 0].min()), args)
+        bad = outs[2] if kernel != "hessian" else outs[3]
+        if not safe and bad.any():  # NaN partials at some points: redo those NaN-safely
+            idx = np.flatnonzero(bad)
+            sub = tuple(o[idx] if isinstance(o, np.ndarray) else o for o in outs)
+            self._run_batched(X[idx], X2[idx], shape, sub, args, safe=True)
+            for o, so in zip(outs, sub, strict=True):
+                if isinstance(o, np.ndarray):
+                    o[idx] = so
+
+    def _failed(self, X: np.ndarray, p: int, args: tuple) -> None:
+        """Point p failed in the compiled loop: rerun it alone to raise f's own exception."""
+        res = self._point(X, p, args)  # raises what f raises, naming the point
+        first = self._point(X, 0, args)
+        raise ValueError(
+            f"{getattr(self.f, '__name__', 'f')} returned an output of shape {np.shape(first[0])} at point 0 "
+            f"(X[0]) but {np.shape(res[0])} at point {p} (X[{p}]); a batch needs one output shape")
 
     def fast(self, read: Callable[[tuple, tuple[int, ...]], Any], shape: tuple[int, ...]
              ) -> Callable[[np.ndarray, tuple], Any]:

@@ -189,23 +189,33 @@ def jacobian_product(f: Function, x: Any, S: np.ndarray | None, k: int, args: tu
     """(f(x), J·S) with J·S of shape f(x).shape + (c,), S an (n, c) seed matrix (None: the
     identity, c = n), in passes of k columns of S."""
     shape = shape_of(x)
-    n = int(np.prod(shape, dtype=np.int64))
-    c = n if S is None else S.shape[1]
+    c = int(np.prod(shape, dtype=np.int64)) if S is None else S.shape[1]
     k = min(k, max(c, 1))
-    directional = k > 1
-    value = out = None
-    for j0, j1 in blocks(c, k):
-        seed = seed_block(shape, S, j0, j1, directional)
-        value, eps = evaluate(f, Dual, x, (seed,), int(directional), args, kwargs,
-                              [(j1 - j0,)] if directional else [()])
-        out = _store(out, shape_of(value) + (c,), eps)
-        if directional:
-            out[..., j0:j1] = eps
-        else:
-            out[..., j0] = eps
+    value, out = jacobian_columns(f, x, S, 0, c, k, args, kwargs)
     if out is None:  # no columns
         value = f(x, *args, **kwargs)
         out = np.zeros(shape_of(value) + (0,))
+    return value, out
+
+
+def jacobian_columns(f: Function, x: Any, S: np.ndarray | None, c0: int, c1: int, k: int, args: tuple,
+                     kwargs: dict) -> tuple[Any, Any]:
+    """(f(x), columns [c0, c1) of J·S, shape f(x).shape + (c1 - c0,)) in passes of k columns
+    starting at c0: the passes of :func:`jacobian_product` with k = its chunk (c0 a multiple
+    of k), alone (an executor task runs a range of them).  (None, None) for no columns."""
+    shape = shape_of(x)
+    directional = k > 1
+    value = out = None
+    for j0 in range(c0, c1, k):
+        j1 = min(j0 + k, c1)
+        seed = seed_block(shape, S, j0, j1, directional)
+        value, eps = evaluate(f, Dual, x, (seed,), int(directional), args, kwargs,
+                              [(j1 - j0,)] if directional else [()])
+        out = _store(out, shape_of(value) + (c1 - c0,), eps)
+        if directional:
+            out[..., j0 - c0:j1 - c0] = eps
+        else:
+            out[..., j0 - c0] = eps
     return value, out
 
 
@@ -218,27 +228,53 @@ def jvp(f: Function, x: Any, v: Any, args: tuple, kwargs: dict) -> tuple[Any, An
 def hessian_blocks(f: Function, x: Any, k: int, args: tuple, kwargs: dict) -> tuple[Any, Any, Any]:
     """f(x), ∇f(x) (n,) and ∇²f(x) (n, n) from k × k blocks of the upper triangle (ε1 = one
     block of unit columns, ε2 another); mirrored, so exactly symmetric."""
-    shape = shape_of(x)
-    n = int(np.prod(shape, dtype=np.int64))
+    n = int(np.prod(shape_of(x), dtype=np.int64))
     k = min(k, max(n, 1))
-    directional = k > 1
+    value, parts = hessian_pairs(f, x, k, block_pairs(n, k), args, kwargs)
+    return assemble_hessian(f, x, n, k, value, parts, args, kwargs)
+
+
+def block_pairs(n: int, k: int) -> list[tuple[int, int, int, int]]:
+    """The block pairs (i0, i1, j0, j1) of the Hessian's upper triangle, k × k blocks."""
     bl = blocks(n, k)
-    value = g = h = None
-    for bi, (i0, i1) in enumerate(bl):
-        for (j0, j1) in bl[bi:]:
-            e1, e2 = seed_block(shape, None, i0, i1, directional), seed_block(shape, None, j0, j1, directional)
-            e12 = np.zeros(shape + ((i1 - i0, j1 - j0) if directional else ()))[()]
-            trailing = [(i1 - i0,), (j1 - j0,), (i1 - i0, j1 - j0)] if directional else [(), (), ()]
-            value, eps1, _, eps12 = evaluate(f, HyperDual, x, (e1, e2, e12), int(directional), args, kwargs,
-                                             trailing)
-            scalar_output(value, "hessian")
-            h, g = _store(h, (n, n), eps12), _store(g, (n,), eps12)
-            if directional:
-                h[i0:i1, j0:j1] = eps12
-            else:
-                h[i0, j0] = eps12
-            if i0 == j0:
-                g[i0:i1] = eps1
+    return [(i0, i1, j0, j1) for bi, (i0, i1) in enumerate(bl) for (j0, j1) in bl[bi:]]
+
+
+def hessian_pairs(f: Function, x: Any, k: int, pairs: list[tuple[int, int, int, int]], args: tuple,
+                  kwargs: dict) -> tuple[Any, list[tuple[tuple[int, int, int, int], Any, Any]]]:
+    """One hyper-dual pass per block pair (i0, i1, j0, j1): (f(x), [(pair, ε1 part (the
+    gradient's entries i0..i1 where i0 == j0, else None), ε1ε2 part (the block))]).  f(x)
+    is None for no pairs.  An executor task runs some of the pairs of :func:`hessian_blocks`."""
+    shape = shape_of(x)
+    directional = k > 1
+    value = None
+    parts = []
+    for (i0, i1, j0, j1) in pairs:
+        e1, e2 = seed_block(shape, None, i0, i1, directional), seed_block(shape, None, j0, j1, directional)
+        e12 = np.zeros(shape + ((i1 - i0, j1 - j0) if directional else ()))[()]
+        trailing = [(i1 - i0,), (j1 - j0,), (i1 - i0, j1 - j0)] if directional else [(), (), ()]
+        value, eps1, _, eps12 = evaluate(f, HyperDual, x, (e1, e2, e12), int(directional), args, kwargs,
+                                         trailing)
+        scalar_output(value, "hessian")
+        parts.append(((i0, i1, j0, j1), eps1 if i0 == j0 else None, eps12))
+    return value, parts
+
+
+def assemble_hessian(f: Function, x: Any, n: int, k: int, value: Any,
+                     parts: list[tuple[tuple[int, int, int, int], Any, Any]], args: tuple, kwargs: dict
+                     ) -> tuple[Any, Any, Any]:
+    """(f(x), ∇f, ∇²f) from the passes of :func:`hessian_pairs` (all block pairs, in any
+    order), the upper triangle mirrored."""
+    directional = k > 1
+    g = h = None
+    for (i0, i1, j0, j1), eps1, eps12 in parts:
+        h, g = _store(h, (n, n), eps12), _store(g, (n,), eps12)
+        if directional:
+            h[i0:i1, j0:j1] = eps12
+        else:
+            h[i0, j0] = eps12
+        if eps1 is not None:
+            g[i0:i1] = eps1
     if h is None:
         value = f(x, *args, **kwargs)
         scalar_output(value, "hessian")

@@ -124,6 +124,25 @@ def _ol_shape_size(shape):
     return impl
 
 
+def shape_matches(shape, expected):
+    """Whether a shape tuple equals the int64 array ``expected`` (same ndim by typing)."""
+
+
+@overload(shape_matches)
+def _ol_shape_matches(shape, expected):
+    if isinstance(shape, types.BaseTuple) and len(shape) == 0:
+        return lambda shape, expected: expected.shape[0] == 0
+
+    def impl(shape, expected):
+        if len(shape) != expected.shape[0]:
+            return False
+        for i in range(len(shape)):
+            if shape[i] != expected[i]:
+                return False
+        return True
+    return impl
+
+
 def output_item(out, i, tref):
     """Element i (in C order) of f's output as a jet of tref's type."""
 
@@ -138,15 +157,20 @@ def _ol_output_item(out, i, tref):
 
 
 # -- driver factories -----------------------------------------------------------------------
+#
+# The per-point work of the gradient, Jacobian and Hessian drivers lives in "body"
+# functions (njit closures over f) that the single-point drivers, the column-range
+# drivers (executor tasks) and the batched drivers (one loop over many points) all call,
+# so every way of running a kernel performs the same operations in the same order.
 
-def make_gradient_driver(f: Any, tt: DualType, prepare: Any) -> Any:
-    """(value, gradient, had_nan) of scalar f by chunks of tt.n columns."""
+def make_gradient_body(f: Any, tt: DualType, prepare: Any) -> Any:
+    """``(value, had_nan) = body(xd, x, shape, g, args)``: scalar f's gradient into g by
+    chunks of tt.n columns, xd (n,) of jets as scratch."""
     N = tt.n
 
     @numba.njit
-    def gradient_driver(x, shape, g, *args):
+    def gradient_body(xd, x, shape, g, args):
         n = x.shape[0]
-        xd = np.empty(n, dtype=tt)
         for j in range(n):
             xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j))
         bad = False
@@ -165,47 +189,104 @@ def make_gradient_driver(f: Any, tt: DualType, prepare: Any) -> Any:
                 xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j - j0))
         return value, bad
 
+    return gradient_body
+
+
+def make_gradient_driver(f: Any, tt: DualType, prepare: Any) -> Any:
+    """(value, gradient, had_nan) of scalar f by chunks of tt.n columns."""
+    body = make_gradient_body(f, tt, prepare)
+
+    @numba.njit
+    def gradient_driver(x, shape, g, *args):
+        xd = np.empty(x.shape[0], dtype=tt)
+        return body(xd, x, shape, g, args)
+
     return gradient_driver
+
+
+def make_jacobian_body(f: Any, tt: DualType, prepare: Any) -> tuple[Any, Any]:
+    """``(first, rest)``: the Jacobian's columns [c0, c1) by chunks of tt.n.
+
+    ``out = first(xd, x, shape, c0, args)`` seeds columns c0.. of the first chunk (every
+    other partial zero) and evaluates f once; ``had_nan = rest(xd, x, shape, out, oshape,
+    values, jac, c0, c1, args)`` reads that output and runs the remaining passes, writing
+    f(x) into values (m,) and column j of the Jacobian into jac[:, j - c0].
+    """
+    N = tt.n
+
+    @numba.njit
+    def jacobian_first(xd, x, shape, c0, args):
+        n = x.shape[0]
+        for j in range(n):
+            xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j - c0))
+        return f(prepare(xd, shape), *args)
+
+    @numba.njit
+    def jacobian_rest(xd, x, shape, out, oshape, values, jac, c0, c1, args):
+        m = values.shape[0]
+        bad = False
+        j0 = c0
+        while True:
+            if output_shape(out) != oshape:
+                raise ValueError("f returned outputs of different shapes in different passes")
+            kmax = min(N, c1 - j0)
+            for i in range(m):
+                r = output_item(out, i, tt)
+                values[i] = r.value
+                for k in range(kmax):
+                    jac[i, j0 - c0 + k] = T.vget(r.eps, k)
+                bad = bad or T.vhasnan(r.eps)
+            for j in range(j0, min(j0 + N, c1)):
+                xd[j] = T.new_dual(tt, x[j], T.vzero(tt))
+            j0 += N
+            if j0 >= c1:
+                break
+            for j in range(j0, min(j0 + N, c1)):
+                xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j - j0))
+            out = f(prepare(xd, shape), *args)
+        return bad
+
+    return jacobian_first, jacobian_rest
 
 
 def make_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
     """(values, jacobian (m, n), output shape, had_nan) by chunks of tt.n columns."""
-    N = tt.n
+    first, rest = make_jacobian_body(f, tt, prepare)
 
     @numba.njit
     def jacobian_driver(x, shape, *args):
         n = x.shape[0]
         xd = np.empty(n, dtype=tt)
-        for j in range(n):
-            xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j))
-        out = f(prepare(xd, shape), *args)
+        out = first(xd, x, shape, 0, args)
         oshape = output_shape(out)
         m = shape_size(oshape)
         values = np.empty(m)
         jac = np.empty((m, n))
-        bad = False
-        j0 = 0
-        while True:
-            if output_shape(out) != oshape:
-                raise ValueError("f returned outputs of different shapes in different passes")
-            kmax = min(N, n - j0)
-            for i in range(m):
-                r = output_item(out, i, tt)
-                values[i] = r.value
-                for k in range(kmax):
-                    jac[i, j0 + k] = T.vget(r.eps, k)
-                bad = bad or T.vhasnan(r.eps)
-            for j in range(j0, min(j0 + N, n)):
-                xd[j] = T.new_dual(tt, x[j], T.vzero(tt))
-            j0 += N
-            if j0 >= n:
-                break
-            for j in range(j0, min(j0 + N, n)):
-                xd[j] = T.new_dual(tt, x[j], T.vunit(tt, j - j0))
-            out = f(prepare(xd, shape), *args)
+        bad = rest(xd, x, shape, out, oshape, values, jac, 0, n, args)
         return values, jac, oshape, bad
 
     return jacobian_driver
+
+
+def make_jacobian_columns_driver(f: Any, tt: DualType, prepare: Any) -> Any:
+    """(values, jac[:, c0:c1] (m, c1 - c0), output shape, had_nan): columns [c0, c1) of
+    the Jacobian only, by chunks of tt.n starting at c0 (an executor task).  Releases the
+    GIL, so threads run tasks in parallel."""
+    first, rest = make_jacobian_body(f, tt, prepare)
+
+    @numba.njit(nogil=True)
+    def jacobian_columns_driver(x, shape, c0, c1, *args):
+        n = x.shape[0]
+        xd = np.empty(n, dtype=tt)
+        out = first(xd, x, shape, c0, args)
+        oshape = output_shape(out)
+        m = shape_size(oshape)
+        values = np.empty(m)
+        jac = np.empty((m, c1 - c0))
+        bad = rest(xd, x, shape, out, oshape, values, jac, c0, c1, args)
+        return values, jac, oshape, bad
+
+    return jacobian_columns_driver
 
 
 def make_jvp_driver(f: Any, tt: DualType, prepare: Any) -> Any:
@@ -233,28 +314,29 @@ def make_jvp_driver(f: Any, tt: DualType, prepare: Any) -> Any:
     return jvp_driver
 
 
-def make_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
-    """(value, gradient, Hessian, had_nan) of scalar f.
+def make_hessian_body(f: Any, tt: HyperDualType, prepare: Any) -> Any:
+    """``(value, had_nan) = body(xd, x, shape, g, h, c0, c1, args)``: the Hessian's
+    columns [c0, c1) (upper triangle and diagonal blocks) into h[:, j - c0] and the
+    gradient's entries [c0, c1) into g[j - c0].
 
     Column chunks [j0, j1) of tt.n columns ride on eps1; for each chunk, rows i < j1 ride
-    one at a time on the scalar eps2, so a pass yields H[i, j0:j1] in eps12 (upper
-    triangle and diagonal blocks only); the upper triangle is mirrored at the end so the
-    result is exactly symmetric.  The first pass of each chunk (i = 0) gives g[j0:j1].
+    one at a time on the scalar eps2, so a pass yields H[i, j0:j1] in eps12.  The first
+    pass of each chunk (i = 0) gives g[j0:j1].  h needs c1 rows; the entries below the
+    diagonal blocks are not written (the callers mirror the upper triangle).
     """
     N = tt.n
 
     @numba.njit
-    def hessian_driver(x, shape, g, h, *args):
+    def hessian_body(xd, x, shape, g, h, c0, c1, args):
         n = x.shape[0]
-        xd = np.empty(n, dtype=tt)
         for j in range(n):
             xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), 0.0, T.vzero(tt))
         bad = False
         value = 0.0
-        if n == 0:
+        if n == 0 or c1 <= c0:
             value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
-        for j0 in range(0, n, N):
-            j1 = min(j0 + N, n)
+        for j0 in range(c0, c1, N):
+            j1 = min(j0 + N, c1)
             for j in range(j0, j1):
                 xd[j] = T.new_hyperdual(tt, x[j], T.vunit(tt, j - j0), 0.0, T.vzero(tt))
             for i in range(j1):
@@ -264,18 +346,57 @@ def make_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
                 xd[i] = T.new_hyperdual(tt, x[i], e.eps1, 0.0, T.vzero(tt))
                 if i == 0:
                     for k in range(j1 - j0):
-                        g[j0 + k] = T.vget(r.eps1, k)
+                        g[j0 - c0 + k] = T.vget(r.eps1, k)
                 for k in range(j1 - j0):
-                    h[i, j0 + k] = T.vget(r.eps12, k)
+                    h[i, j0 - c0 + k] = T.vget(r.eps12, k)
                 bad = bad or T.vhasnan(r.eps1) or T.vhasnan(r.eps12) or np.isnan(r.eps2)
             for j in range(j0, j1):
                 xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), 0.0, T.vzero(tt))
-        for i in range(n):
-            for j in range(i + 1, n):
-                h[j, i] = h[i, j]
+        return value, bad
+
+    return hessian_body
+
+
+@numba.njit
+def mirror_upper(h):
+    """h[j, i] = h[i, j] for j > i: the upper triangle mirrored (exactly symmetric)."""
+    n = h.shape[0]
+    for i in range(n):
+        for j in range(i + 1, n):
+            h[j, i] = h[i, j]
+
+
+def make_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
+    """(value, gradient, Hessian, had_nan) of scalar f (see :func:`make_hessian_body`);
+    the upper triangle is mirrored at the end so the result is exactly symmetric."""
+    body = make_hessian_body(f, tt, prepare)
+
+    @numba.njit
+    def hessian_driver(x, shape, g, h, *args):
+        n = x.shape[0]
+        xd = np.empty(n, dtype=tt)
+        value, bad = body(xd, x, shape, g, h, 0, n, args)
+        mirror_upper(h)
         return value, bad
 
     return hessian_driver
+
+
+def make_hessian_columns_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
+    """(value, g[c0:c1], h[:c1, c0:c1] (unmirrored), had_nan): columns [c0, c1) of the
+    Hessian's upper triangle (an executor task); releases the GIL."""
+    body = make_hessian_body(f, tt, prepare)
+
+    @numba.njit(nogil=True)
+    def hessian_columns_driver(x, shape, c0, c1, *args):
+        n = x.shape[0]
+        xd = np.empty(n, dtype=tt)
+        g = np.zeros(c1 - c0)
+        h = np.zeros((c1, c1 - c0))
+        value, bad = body(xd, x, shape, g, h, c0, c1, args)
+        return value, g, h, bad
+
+    return hessian_columns_driver
 
 
 def make_hvp_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
@@ -331,6 +452,83 @@ def make_second_derivative_driver(f: Any, tt: HyperDualType, prepare: Any) -> An
     return second_derivative_driver
 
 
+# -- batched drivers: one compiled loop over many points ------------------------------------
+#
+# ``driver(X, shape, outs, failed, *args)``: X (N, n) holds the points (rows), ``outs`` a
+# tuple of stacked output arrays (leading axis N) and ``failed`` (B,) one slot per block
+# of consecutive points.  Blocks run in parallel (numba.prange) when the driver was made
+# with parallel=True; each block allocates its own jets (per-thread scratch) and runs the
+# points' bodies in order.  An exception raised at a point stops its block: failed[b]
+# is that point's index (-1 where the block finished), and the caller reruns the point
+# to raise the exception itself (numba cannot carry exceptions out of a parallel region).
+
+def _batched(point: Any, tt: Any, parallel: bool) -> Any:
+    @numba.njit
+    def block(X, shape, outs, p0, p1, args):
+        xd = np.empty(X.shape[1], dtype=tt)
+        p = p0
+        try:
+            while p < p1:
+                point(xd, X[p], shape, outs, p, args)
+                p += 1
+        except Exception:  # noqa: BLE001 - reported by index, rerun by the caller
+            return p
+        return -1
+
+    @numba.njit(parallel=parallel)
+    def batched_driver(X, shape, outs, failed, *args):
+        nb = failed.shape[0]
+        npts = X.shape[0]
+        for b in numba.prange(nb):
+            failed[b] = block(X, shape, outs, b * npts // nb, (b + 1) * npts // nb, args)
+
+    return batched_driver
+
+
+def make_batched_gradient_driver(f: Any, tt: DualType, prepare: Any, parallel: bool = True) -> Any:
+    """The gradient at every row of X: outs = (values (N,), G (N, n), had_nan (N,))."""
+    body = make_gradient_body(f, tt, prepare)
+
+    @numba.njit
+    def gradient_point(xd, x, shape, outs, p, args):
+        values, G, bad = outs
+        values[p], bad[p] = body(xd, x, shape, G[p], args)
+
+    return _batched(gradient_point, tt, parallel)
+
+
+def make_batched_jacobian_driver(f: Any, tt: DualType, prepare: Any, parallel: bool = True) -> Any:
+    """The Jacobian at every row of X: outs = (values (N, m), J (N, m, n), had_nan (N,),
+    oshape (the output shape as an int64 array)); a point whose output has another shape
+    fails (ValueError)."""
+    first, rest = make_jacobian_body(f, tt, prepare)
+
+    @numba.njit
+    def jacobian_point(xd, x, shape, outs, p, args):
+        values, J, bad, oshape = outs
+        out = first(xd, x, shape, 0, args)
+        if not shape_matches(output_shape(out), oshape):
+            raise ValueError("f returned an output of another shape at this point")
+        bad[p] = rest(xd, x, shape, out, output_shape(out), values[p], J[p], 0, x.shape[0], args)
+
+    return _batched(jacobian_point, tt, parallel)
+
+
+def make_batched_hessian_driver(f: Any, tt: HyperDualType, prepare: Any, parallel: bool = True) -> Any:
+    """Value, gradient and Hessian at every row of X: outs = (values (N,), G (N, n),
+    H (N, n, n), had_nan (N,)); each H[p] mirrored (exactly symmetric)."""
+    body = make_hessian_body(f, tt, prepare)
+
+    @numba.njit
+    def hessian_point(xd, x, shape, outs, p, args):
+        values, G, H, bad = outs
+        n = x.shape[0]
+        values[p], bad[p] = body(xd, x, shape, G[p], H[p], 0, n, args)
+        mirror_upper(H[p])
+
+    return _batched(hessian_point, tt, parallel)
+
+
 FACTORIES = {
     "grad": (make_gradient_driver, DualType),
     "jacobian": (make_jacobian_driver, DualType),
@@ -338,4 +536,14 @@ FACTORIES = {
     "hessian": (make_hessian_driver, HyperDualType),
     "hvp": (make_hvp_driver, HyperDualType),
     "second_derivative": (make_second_derivative_driver, HyperDualType),
+    # executor tasks: a range of columns
+    "jacobian_columns": (make_jacobian_columns_driver, DualType),
+    "hessian_columns": (make_hessian_columns_driver, HyperDualType),
+}
+
+# batched drivers per kernel: factory(f, tt, prepare, parallel)
+BATCHED_FACTORIES = {
+    "gradient": (make_batched_gradient_driver, DualType),
+    "jacobian": (make_batched_jacobian_driver, DualType),
+    "hessian": (make_batched_hessian_driver, HyperDualType),
 }

@@ -47,6 +47,7 @@ def client():
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster, set_as_default=False) as c:
+        c.wait_for_workers(2, timeout=120)   # fail, not hang, if a worker cannot start
         yield c
 
 
@@ -172,7 +173,7 @@ def test_distributed_error_reaches_the_caller_with_the_index(client):
     X[:, 0] = -1.0
     X[13, 0] = 2.0
     with pytest.raises(PointError, match=r"at point 13 \(X\[13\]\): x\[0\] > 1") as info:
-        client.compute(dd.vmap(raise_if_big)(lazy(X, rows=5))).result()
+        client.compute(dd.vmap(raise_if_big)(lazy(X, rows=5))).result(timeout=120)
     assert info.value.index == 13 and isinstance(info.value.original, ValueError)
 
 
