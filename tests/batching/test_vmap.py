@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from batching_functions import (
+from .batching_functions import (
     Summary,
     assert_identical,
     broyden_nb,

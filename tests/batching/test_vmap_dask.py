@@ -18,8 +18,8 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
 
-import batching_functions  # noqa: E402
-from batching_functions import (  # noqa: E402
+from . import batching_functions  # noqa: E402
+from .batching_functions import (  # noqa: E402
     assert_identical,
     broyden_nb,
     matrix_energy,
