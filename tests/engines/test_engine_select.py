@@ -1,6 +1,9 @@
 """The transforms route numba dispatchers to the numba engine and everything else to the
 Python engine; nesting and engine errors never give a wrong number."""
 
+import math
+from math import cos
+
 import numba
 import numpy as np
 import pytest
@@ -78,3 +81,24 @@ def test_jvp_and_hvp_of_njit_functions():
     assert value == pytest.approx(rosenbrock.py_func(X), rel=1e-15)
     assert tangent == pytest.approx(dd.grad(rosenbrock.py_func)(X) @ v, rel=1e-13)
     np.testing.assert_allclose(dd.hvp(rosenbrock, X, v), rosenbrock_hessian(X) @ v, rtol=1e-13)
+
+
+@numba.njit
+def _scaled_exp(a, b):
+    return a * math.exp(b)
+
+
+@numba.njit
+def _uses_math(x):
+    return math.sin(x[0]) * x[1] + cos(x[1]) + _scaled_exp(x[0], x[1])
+
+
+def test_nested_transforms_of_njit_code_using_math_and_njit_callees():
+    """The outer level runs the njit function's Python source with math, `from math
+    import cos` and the njit callee rebound to dual-aware versions (issue 13)."""
+    x = np.array([0.3, 0.7])
+    s0, c0, e1 = math.sin(0.3), math.cos(0.3), math.exp(0.7)
+    want = np.array([[-s0 * 0.7, c0 + e1], [c0 + e1, -math.cos(0.7) + 0.3 * e1]])
+    np.testing.assert_allclose(dd.jacobian(dd.grad(_uses_math))(x), want, rtol=1e-14)
+    np.testing.assert_allclose(dd.hessian(_uses_math, engine="python")(x), want, rtol=1e-14)
+    np.testing.assert_allclose(dd.hessian(_uses_math)(x), want, rtol=1e-14)
