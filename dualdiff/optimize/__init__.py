@@ -33,6 +33,13 @@ leave saddles and maxima along directions of negative curvature, and stop with s
 SADDLE where they cannot.  Every method stops with status UNBOUNDED when f falls below
 -1e30·max(1, |f(x0)|) (f decreasing without bound).
 
+Sparse — ``minimize(f, x0, method="newton", sparse=True)`` (Hessian by
+``dualdiff.sparse.hessian``, step by a sparse factorisation), ``minimize(F, x0,
+method="newton", separable=True)`` (minimises ``F(x).sum()``, value, gradient and Hessian
+from one ``sparse.sum_hessian`` pass) and ``least_squares(F, x0)`` (½||F||² by
+Levenberg–Marquardt with the exact sparse Jacobian): see :mod:`.sparse_newton` and
+:mod:`.least_squares`.
+
 Roots — ``root(F, x0)`` and ``root_scalar(f, x0)``: Newton's method x ← x - α J⁻¹F(x)
 with the exact Jacobian, α by backtracking on ||F||.
 
@@ -58,12 +65,13 @@ and never forms the n × n Hessian.
 from __future__ import annotations
 
 from .critical import CriticalPoint, classify_critical_point, condition_number
+from .least_squares import least_squares
 from .methods import METHODS, minimize
 from .result import OptimizeResult, Path, Status
 from .roots import root, root_scalar
 from .scipy_interop import scipy_derivatives
 
 __all__ = [
-    "minimize", "root", "root_scalar", "classify_critical_point", "condition_number",
+    "minimize", "least_squares", "root", "root_scalar", "classify_critical_point", "condition_number",
     "OptimizeResult", "CriticalPoint", "scipy_derivatives", "Path", "Status", "METHODS",
 ]

@@ -66,7 +66,7 @@ def _positive(name: str, value: Any, integer: bool = False) -> None:
 def minimize(f: Callable[..., Any], x0: Any, method: str = "newton", tol: float = 1e-8,
              maxiter: int | None = None, callback: Callable[..., Any] | None = None,
              record_path: bool = False, args: tuple = (), xtol: float = 1e-14,
-             **options: Any) -> OptimizeResult:
+             sparse: bool = False, separable: bool = False, **options: Any) -> OptimizeResult:
     """Minimise the scalar function f from x0, with derivatives from dualdiff.
 
     Parameters
@@ -99,10 +99,21 @@ def minimize(f: Callable[..., Any], x0: Any, method: str = "newton", tol: float 
     xtol : float
         Also stop (successfully) when the full step is below ``xtol · (1 + ||x||)``: x has
         stopped moving, and the gradient is at its rounding floor.  0 disables the test.
+    sparse : bool
+        ``method="newton"`` only: the Hessian as a sparse matrix by
+        ``dualdiff.sparse.hessian(f)`` (pattern detected once) and the Newton step by a
+        sparse factorisation (:mod:`dualdiff.optimize.sparse_newton`); ``res.hess`` is CSR.
+    separable : bool
+        ``method="newton"`` only: f is the *vector of terms* F and the objective is
+        ``F(x).sum()``; value, gradient and sparse Hessian come from one compressed pass of
+        ``dualdiff.sparse.sum_hessian(F)`` per iteration (implies ``sparse``; ``res.fun``
+        is the sum).
     **options
         Method options: ``"gd"``: ``learning_rate`` (alias ``alpha``), ``line_search``;
         ``"momentum"``, ``"nesterov"``: ``learning_rate``/``alpha``, ``momentum`` (β);
-        ``"newton"``: ``alpha``, ``line_search``, ``modification``, ``delta``;
+        ``"newton"``: ``alpha``, ``line_search``, ``modification``, ``delta`` (and, with
+        ``sparse``/``separable``, ``pattern``: the pattern passed to the sparse transform;
+        ``modification`` then one of ``"shift"``, ``"levenberg"``, None);
         ``"newton-trust"``: ``initial_trust_radius``, ``max_trust_radius``, ``eta``.
 
     Returns
@@ -120,6 +131,10 @@ def minimize(f: Callable[..., Any], x0: Any, method: str = "newton", tol: float 
         take; TypeError for an unknown option or an f that does not return a scalar.
     """
     name = _solver(method)
+    if sparse or separable:
+        if name != "newton":
+            raise ValueError(f"sparse=True and separable=True need method='newton', got {method!r}")
+        return _sparse_minimize(f, x0, tol, maxiter, callback, record_path, args, xtol, separable, options)
     allowed = method_options(name)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
@@ -133,3 +148,36 @@ def minimize(f: Callable[..., Any], x0: Any, method: str = "newton", tol: float 
     if maxiter is None:
         maxiter = default_maxiter(name, problem.n)
     return METHODS[name](problem, tol=float(tol), maxiter=int(maxiter), xtol=float(xtol), **options)
+
+
+def _sparse_minimize(f: Callable[..., Any], x0: Any, tol: float, maxiter: int | None,
+                     callback: Callable[..., Any] | None, record_path: bool, args: tuple, xtol: float,
+                     separable: bool, options: dict[str, Any]) -> OptimizeResult:
+    """``minimize(..., method="newton", sparse=True / separable=True)``."""
+    from .sparse_newton import sparse_newton  # scipy.sparse: imported only when asked for
+
+    allowed = [name for name in inspect.signature(sparse_newton).parameters
+               if name not in ("problem", "tol", "maxiter", "xtol", "terms")]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"the sparse Newton method has no option(s) {', '.join(map(repr, unknown))}; "
+                        f"its options are {', '.join(map(repr, allowed))}")
+    _positive("tol", tol)
+    _positive("xtol", xtol)
+    if maxiter is not None:
+        _positive("maxiter", maxiter, integer=True)
+    terms = None
+    objective = f
+    if separable:
+        if not callable(f):
+            raise TypeError(f"minimize needs a function, got {type(f).__name__}")
+        terms = f
+
+        def objective(x: Any, *a: Any) -> Any:
+            return np.sum(terms(x, *a))
+
+    problem = Problem(objective, x0, args, who="minimize", callback=callback, record_path=record_path)
+    if maxiter is None:
+        maxiter = default_maxiter("newton", problem.n)
+    return sparse_newton(problem, tol=float(tol), maxiter=int(maxiter), xtol=float(xtol), terms=terms,
+                         **options)

@@ -24,8 +24,17 @@ import numpy as np
 from .. import transforms as _t
 
 
-def scipy_derivatives(f: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+def scipy_derivatives(f: Callable[..., Any], sparse: bool = False, separable: bool = False,
+                      residuals: bool = False, pattern: Any = "auto") -> dict[str, Callable[..., Any]]:
     """``dict(jac=..., hess=..., hessp=...)`` for ``scipy.optimize.minimize(f, x0, **d)``.
+
+    Sparse variants (see :func:`_sparse_derivatives`): ``sparse=True`` makes ``hess``
+    return ``dualdiff.sparse.hessian(f)(x)`` (a scipy sparse CSR array, for
+    ``trust-constr``); ``separable=True`` takes f as the vector of terms F of
+    ``F(x).sum()`` and returns ``dict(fun=..., jac=..., hess=...)`` from one
+    ``sparse.sum_hessian`` pass per x (pass ``fun`` as scipy's objective);
+    ``residuals=True`` takes f as a vector F and returns ``dict(jac=...)`` with the sparse
+    Jacobian ``dualdiff.sparse.jacobian(F)(x)`` for :func:`scipy.optimize.least_squares`.
 
     * ``jac(x, *args)`` = ∇f(x)  (``dd.grad(f)``);
     * ``hess(x, *args)`` = ∇²f(x), exactly symmetric  (``dd.hessian(f)``);
@@ -39,6 +48,8 @@ def scipy_derivatives(f: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
     """
     if not callable(f):
         raise TypeError(f"scipy_derivatives needs a function, got {type(f).__name__}")
+    if sparse or separable or residuals:
+        return _sparse_derivatives(f, separable, residuals, pattern)
     grad, hess = _t.grad(f), _t.hessian(f)
 
     def jac(x: Any, *args: Any) -> np.ndarray:
@@ -52,5 +63,73 @@ def scipy_derivatives(f: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
 
     jac.__doc__ = "∇f(x, *args) by dualdiff (dd.grad)."
     hessian.__doc__ = "∇²f(x, *args) by dualdiff (dd.hessian)."
+    hessp.__doc__ = "∇²f(x, *args)·p by dualdiff (dd.hvp), without forming the Hessian."
+    return {"jac": jac, "hess": hessian, "hessp": hessp}
+
+
+def _sparse_derivatives(f: Callable[..., Any], separable: bool, residuals: bool, pattern: Any
+                        ) -> dict[str, Callable[..., Any]]:
+    """The sparse variants of :func:`scipy_derivatives`:
+
+    * default (``sparse=True``): ``jac`` = ∇f (``dd.grad``, dense), ``hess`` = ∇²f as CSR
+      (``sparse.hessian(f)``), ``hessp`` = ∇²f·p (``dd.hvp``): ``trust-constr`` accepts
+      the sparse ``hess`` and solves with it by projected CG;
+    * ``separable=True``: f is the vector F; ``fun`` = F(x).sum(), ``jac`` its gradient and
+      ``hess`` its CSR Hessian, the three from one ``sparse.sum_hessian(F)`` pass, cached
+      for the last x (scipy calls fun, jac and hess at the same x);
+    * ``residuals=True``: f is the vector F; ``jac`` = the CSR Jacobian
+      ``sparse.jacobian(F)(x)`` for ``scipy.optimize.least_squares(F, x0, jac=d["jac"])``.
+    """
+    if separable and residuals:
+        raise ValueError("separable=True (f is the vector of terms of a sum) and residuals=True "
+                         "(f is a vector of residuals) exclude each other")
+    from .. import sparse as _sparse
+
+    if residuals:
+        jac_F = _sparse.jacobian(f, pattern=pattern)
+
+        def jac_sparse(x: Any, *args: Any) -> Any:
+            return jac_F(np.asarray(x, dtype=np.float64), *args)
+
+        jac_sparse.__doc__ = "The Jacobian of F(x, *args) as a CSR array (dualdiff.sparse.jacobian)."
+        return {"jac": jac_sparse}
+    if separable:
+        triple = _sparse.sum_hessian(f, pattern=pattern)
+        cache: dict[str, Any] = {}
+
+        def at(x: Any, args: tuple) -> tuple[float, np.ndarray, Any]:
+            x = np.asarray(x, dtype=np.float64)
+            key = cache.get("key")
+            if key is None or key[1] != args or key[0].shape != x.shape or not np.array_equal(key[0], x):
+                cache["key"] = (x.copy(), args)
+                cache["value"] = triple(x, *args)
+            return cache["value"]
+
+        def fun(x: Any, *args: Any) -> float:
+            return at(x, args)[0]
+
+        def jac_sum(x: Any, *args: Any) -> np.ndarray:
+            return at(x, args)[1].copy()
+
+        def hess_sum(x: Any, *args: Any) -> Any:
+            return at(x, args)[2]
+
+        fun.__doc__ = "F(x, *args).sum() (dualdiff.sparse.sum_hessian, cached per x)."
+        jac_sum.__doc__ = "The gradient of F(x, *args).sum() (same pass)."
+        hess_sum.__doc__ = "The Hessian of F(x, *args).sum() as a CSR array (same pass)."
+        return {"fun": fun, "jac": jac_sum, "hess": hess_sum}
+    grad, hess_f = _t.grad(f), _sparse.hessian(f, pattern=pattern)
+
+    def jac(x: Any, *args: Any) -> np.ndarray:
+        return np.asarray(grad(x, *args), dtype=np.float64)
+
+    def hessian(x: Any, *args: Any) -> Any:
+        return hess_f(np.asarray(x, dtype=np.float64), *args)
+
+    def hessp(x: Any, p: Any, *args: Any) -> np.ndarray:
+        return np.asarray(_t.hvp(f, x, p, *args), dtype=np.float64)
+
+    jac.__doc__ = "∇f(x, *args) by dualdiff (dd.grad)."
+    hessian.__doc__ = "∇²f(x, *args) as a CSR array (dualdiff.sparse.hessian)."
     hessp.__doc__ = "∇²f(x, *args)·p by dualdiff (dd.hvp), without forming the Hessian."
     return {"jac": jac, "hess": hessian, "hessp": hessp}
