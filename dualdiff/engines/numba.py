@@ -260,6 +260,7 @@ class Runner:
             return np.float64(value), g
         if kernel == "jacobian":
             values, jac, oshape, _ = self._run((xf, shape) + args)
+            self._oshape = oshape  # for a batch of 0 points
             return values.reshape(oshape)[()], jac.reshape(oshape + (n,))
         if kernel == "hessian":
             g, h = np.empty(n), np.empty((n, n))
@@ -345,7 +346,8 @@ class Runner:
         return outs[0].reshape((N,) + oshape), outs[1].reshape((N,) + oshape + (n,))
 
     def _run_batched(self, X: np.ndarray, X2: np.ndarray, shape: Any, outs: tuple, args: tuple,
-                     safe: bool = False) -> None:
+                     safe: bool = False, index: np.ndarray | None = None) -> None:
+        """Fill ``outs`` at the rows of X2 (``index``: their indices in the caller's X)."""
         f, kernel, k = self.f, self.kernel, self.k
         N = X2.shape[0]
         parallel = parallel_allowed()
@@ -356,15 +358,16 @@ class Runner:
         except errors.TypingError as exc:
             raise translate(exc, f) from None
         if (failed >= 0).any():
-            self._failed(X, int(failed[failed >= 0].min()), args)
-        bad = outs[2] if kernel != "hessian" else outs[3]
+            p = int(failed[failed >= 0].min())
+            self._failed(X, p if index is None else int(index[p]), args)
+        per_point = 3 if kernel == "jacobian" else len(outs)  # the Jacobian's last: its output shape
+        bad = outs[per_point - 1]
         if not safe and bad.any():  # NaN partials at some points: redo those NaN-safely
             idx = np.flatnonzero(bad)
-            sub = tuple(o[idx] if isinstance(o, np.ndarray) else o for o in outs)
-            self._run_batched(X[idx], X2[idx], shape, sub, args, safe=True)
-            for o, so in zip(outs, sub, strict=True):
-                if isinstance(o, np.ndarray):
-                    o[idx] = so
+            sub = tuple(o[idx] for o in outs[:per_point]) + outs[per_point:]
+            self._run_batched(X, X2[idx], shape, sub, args, safe=True, index=idx)
+            for o, so in zip(outs[:per_point], sub[:per_point], strict=True):
+                o[idx] = so
 
     def _failed(self, X: np.ndarray, p: int, args: tuple) -> None:
         """Point p failed in the compiled loop: rerun it alone to raise f's own exception."""

@@ -218,12 +218,61 @@ def _check_jacobian(F: Function, x: np.ndarray, args: tuple, kwargs: dict, plan:
     plan.checked = True
 
 
+def _passes(executor: Any, f: Function, task: Callable[..., Any], arguments: list[tuple]) -> list[Any]:
+    """``task(*a)`` for every a: here, or as tasks on ``executor`` (results in order)."""
+    if executor is None:
+        return [task(*a) for a in arguments]
+    from ..engines.executor import ExecutorRunner
+
+    runner = ExecutorRunner("python", f, "jacobian", 1, executor)  # submission and errors
+    return runner._gather([runner._submit(task, *a) for a in arguments])
+
+
+def _color_chunks(c: int, executor: Any) -> list[tuple[int, int]]:
+    """Colours [c0, c1) per task: one chunk per worker of the executor."""
+    from ..engines.executor import workers
+
+    k = max(1, -(-c // workers(executor)))
+    return [(c0, min(c0 + k, c)) for c0 in range(0, c, k)]
+
+
+def _compressed_jacobian(F: Function, x: np.ndarray, S: np.ndarray, args: tuple, kwargs: dict, executor: Any
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """(F(x) flat, J·S): one pass, or colour chunks as executor tasks."""
+    if executor is None or S.shape[1] <= 1:
+        return compressed_jacobian_pass(F, x, S, args, kwargs)
+    chunks = _color_chunks(S.shape[1], executor)
+    parts = _passes(executor, F, compressed_jacobian_pass,
+                    [(F, x, np.ascontiguousarray(S[:, c0:c1]), args, kwargs) for c0, c1 in chunks])
+    return parts[0][0], np.concatenate([p[1] for p in parts], axis=1)
+
+
+def _compressed_sum_hessian(F: Function, x: np.ndarray, S: np.ndarray, args: tuple, kwargs: dict, executor: Any
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(F(x) flat, J·S, Sᵀ∇²F_k S per term): one pass, or ε2's colours in chunks as tasks."""
+    if executor is None or S.shape[1] <= 1:
+        return compressed_hessian_pass(F, x, S, S, args, kwargs)
+    chunks = _color_chunks(S.shape[1], executor)
+    parts = _passes(executor, F, compressed_hessian_pass,
+                    [(F, x, S, np.ascontiguousarray(S[:, c0:c1]), args, kwargs) for c0, c1 in chunks])
+    return parts[0][0], parts[0][1], np.concatenate([p[2] for p in parts], axis=2)
+
+
+def _check_executor(f: Function, executor: Any) -> Any:
+    from ..engines import executor as _executor
+
+    executor = _executor.check(executor)
+    if executor is not None:
+        _executor.picklable(f, executor)
+    return executor
+
+
 def _m_check(plan: Plan, m: int) -> None:
     if plan.pattern.shape[0] != m:
         raise ValueError(f"the sparsity pattern has {plan.pattern.shape[0]} rows but F(x) has {m} elements")
 
 
-def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto") -> Function:
+def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", executor: Any = None) -> Function:
     """Sparse Jacobian of F: returns ``jacobian_F(x, *args, **kwargs)`` -> CSR (m, n), float64.
 
     m = F(x).size, n = x.size (both flattened in C order).  With colours color[j] of the
@@ -243,15 +292,20 @@ def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto") -> Fun
             :class:`PatternError` naming them.
         engine: ``"auto"`` or ``"python"`` (the numba engine's compressed passes are not
             built yet).
+        executor: a ``concurrent.futures.Executor`` (thread or process pool, dask's
+            ``Client.get_executor()``): the colours are split into one chunk per worker,
+            each chunk's compressed pass a task (F must pickle for processes; see
+            ``docs/scaling.md``).
     """
     _check_f(F, engine)
+    executor = _check_executor(F, executor)
     plans = _Plans(F, pattern, "jacobian")
 
     @functools.wraps(F, updated=())
     def jacobian_F(x: Any, *args: Any, **kwargs: Any) -> sp.csr_array:
         x = _input(x, "sparse.jacobian")
         plan = plans.get(x, args, kwargs)
-        _, B = compressed_jacobian_pass(F, x, plan.seed, args, kwargs)
+        _, B = _compressed_jacobian(F, x, plan.seed, args, kwargs, executor)
         _m_check(plan, B.shape[0])
         J = jacobian_values(plan.pattern, plan.colors, B)
         if not plan.checked:
@@ -262,7 +316,7 @@ def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto") -> Fun
     return jacobian_F
 
 
-def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto") -> Function:
+def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto", executor: Any = None) -> Function:
     """Value, gradient and sparse Hessian of f(x) = Σ_k F_k(x) from one compressed pass.
 
     Returns ``sum_hessian_F(x, *args, **kwargs)`` -> ``(value, grad, H)``: value a float,
@@ -282,8 +336,10 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto") -> 
         F: the terms; ``F(x).sum()`` is the function.
         pattern: as for :func:`jacobian`: the Jacobian pattern of F (m × n).
         engine: as for :func:`jacobian`.
+        executor: as for :func:`jacobian`: ε2's colours in one chunk per worker, a task each.
     """
     _check_f(F, engine)
+    executor = _check_executor(F, executor)
     plans = _Plans(F, pattern, "sum_hessian")
 
     @functools.wraps(F, updated=())
@@ -291,7 +347,7 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto") -> 
         x = _input(x, "sparse.sum_hessian")
         plan = plans.get(x, args, kwargs)
         S = plan.seed
-        value, E1, C = compressed_hessian_pass(F, x, S, S, args, kwargs)
+        value, E1, C = _compressed_sum_hessian(F, x, S, args, kwargs, executor)
         _m_check(plan, value.size)
         if not plan.checked:
             _check_jacobian(F, x, args, kwargs, plan, jacobian_values(plan.pattern, plan.colors, E1),
@@ -303,7 +359,7 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto") -> 
     return sum_hessian_F
 
 
-def hessian(f: Function, *, pattern: Any = "auto", engine: str = "auto") -> Function:
+def hessian(f: Function, *, pattern: Any = "auto", engine: str = "auto", executor: Any = None) -> Function:
     """Sparse Hessian of a scalar f: returns ``hessian_f(x, *args, **kwargs)`` -> CSR (n, n),
     float64, exactly symmetric.
 
@@ -320,8 +376,12 @@ def hessian(f: Function, *, pattern: Any = "auto", engine: str = "auto") -> Func
         f: the scalar function.
         pattern: as for :func:`jacobian`, with the Hessian pattern (n × n; made symmetric).
         engine: as for :func:`jacobian`.
+        executor: a ``concurrent.futures.Executor``: each pass (a chunk of ε1's unit
+            directions, the same passes as locally) is a task; the result equals the local
+            one bit for bit.
     """
     _check_f(f, engine)
+    executor = _check_executor(f, executor)
     plans = _Plans(f, pattern, "hessian")
 
     @functools.wraps(f, updated=())
@@ -339,11 +399,14 @@ def hessian(f: Function, *, pattern: Any = "auto", engine: str = "auto") -> Func
         if k2 and plan.pattern.nnz + (0 if w is None else 1):
             k1 = max(1, min(n, HESSIAN_LANE_BUDGET // max(1, n * (k2 + 1))))
             eye_cols = np.arange(n)
-            for i0 in range(0, n, k1):
-                i1 = min(i0 + k1, n)
+            ranges = [(i0, min(i0 + k1, n)) for i0 in range(0, n, k1)]
+            seeds = []
+            for i0, i1 in ranges:
                 S1 = np.zeros((n, i1 - i0))
                 S1[eye_cols[i0:i1], np.arange(i1 - i0)] = 1.0
-                value, _, E12 = compressed_hessian_pass(f, x, S1, S2, args, kwargs)
+                seeds.append((f, x, S1, S2, args, kwargs))
+            passes = _passes(executor, f, compressed_hessian_pass, seeds)  # the same passes either way
+            for (i0, i1), (value, _, E12) in zip(ranges, passes, strict=True):
                 if value.size != 1:
                     raise TypeError(f"sparse.hessian needs f to return a scalar, got {value.size} "
                                     "elements; use sparse.sum_hessian for a vector of terms")
