@@ -10,6 +10,10 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
+
+import dualdiff as dd
+from dualdiff.batching import EmptyBatchError, PointError
+
 from .batching_functions import (
     Summary,
     assert_identical,
@@ -23,9 +27,6 @@ from .batching_functions import (
     summary,
     vector,
 )
-
-import dualdiff as dd
-from dualdiff.batching import EmptyBatchError, PointError
 
 TRANSFORMS = ["grad", "value_and_grad", "hessian", "value_grad_hessian"]
 

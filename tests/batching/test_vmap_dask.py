@@ -18,6 +18,9 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
 
+import dualdiff as dd  # noqa: E402
+from dualdiff.batching import EmptyBatchError, PointError  # noqa: E402
+
 from . import batching_functions  # noqa: E402
 from .batching_functions import (  # noqa: E402
     assert_identical,
@@ -30,9 +33,6 @@ from .batching_functions import (  # noqa: E402
     smooth,
     smooth_nb,
 )
-
-import dualdiff as dd  # noqa: E402
-from dualdiff.batching import EmptyBatchError, PointError  # noqa: E402
 
 # The workers cannot import tests/batching/batching_functions.py (it is not a package on
 # their path): send its functions by value, as a user would for a script's own module.

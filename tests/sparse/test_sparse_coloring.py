@@ -7,10 +7,11 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from .sparse_strategies import expected_pattern, structures
 
 from dualdiff import sparse
 from dualdiff.sparse.coloring import ORDERS
+
+from .sparse_strategies import expected_pattern, structures
 
 
 def valid(P: np.ndarray, colors: np.ndarray) -> bool:

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
-from .sparse_strategies import expected_hessian, expected_pattern, make_F, structures
 
 import dualdiff as dd
 from dualdiff import sparse
+
+from .sparse_strategies import expected_hessian, expected_pattern, make_F, structures
 
 RNG = np.random.default_rng(7)
 
