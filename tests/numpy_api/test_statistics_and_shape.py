@@ -25,7 +25,7 @@ from hypothesis.extra import numpy as hnp
 
 import dualdiff as dd
 
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # 10: keeps the suite under 10 min
 RTOL = 1e-12
 
 
