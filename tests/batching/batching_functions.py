@@ -11,6 +11,7 @@ import numba
 import numpy as np
 
 import dualdiff as dd
+from dualdiff import problems
 
 
 def smooth(x, scale=1.0):
@@ -32,19 +33,7 @@ def vector(x):
     return np.array([np.sum(x**2), np.prod(np.cos(x)), x[0] * np.exp(x[-1])])
 
 
-@numba.njit
-def broyden_nb(x):
-    """R^n -> R^n (numba engine)."""
-    n = x.shape[0]
-    y = np.empty_like(x)
-    for i in range(n):
-        v = (3.0 - 2.0 * x[i]) * x[i] + 1.0
-        if i > 0:
-            v -= x[i - 1]
-        if i < n - 1:
-            v -= 2.0 * x[i + 1]
-        y[i] = v
-    return y
+broyden_nb = numba.njit(problems.broyden_loop)  # R^n -> R^n (numba engine): the shared test problem
 
 
 def matrix_energy(A):
