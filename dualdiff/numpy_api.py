@@ -34,6 +34,7 @@ import numpy as np
 from . import functions, rules
 from ._dispatch import FunctionTable, numpy_name
 from ._messages import no_rule, ufunc_name, unsupported_function
+from ._termsum import tracked_dot, tracked_sum
 from .jet import (
     OPERATORS,
     VALUE_UFUNCS,
@@ -577,7 +578,7 @@ def sum_(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
          **kwargs: Any) -> Jet:
     _no({"dtype": dtype, "out": out, **kwargs}, "np.sum", dtype=None, out=None)
     axes = _axes(axis, a.ndim)
-    return _map(a, lambda c, t: np.sum(c, axis=axes, keepdims=keepdims))
+    return tracked_sum(a, _map(a, lambda c, t: np.sum(c, axis=axes, keepdims=keepdims)))
 
 
 @implements(np.mean)
@@ -728,7 +729,7 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
         tb = ta[-1]
     else:
         tb = _letters(nb - 2, na) + ta[-1] + _letters(1, na + nb)
-    return _multilinear([ta, tb], ta[:-1] + tb.replace(ta[-1], ""), [a, b])
+    return tracked_dot(a, b, _multilinear([ta, tb], ta[:-1] + tb.replace(ta[-1], ""), [a, b]))
 
 
 @implements(np.matmul)
@@ -744,7 +745,7 @@ def matmul(a: Any, b: Any, out: Any = None, **kwargs: Any) -> Any:
     if na < 2 and nb < 2:
         out_t = ""
     terms, output = _parse_einsum(f"{ta},{tb}->{out_t}", [shape_of(a), shape_of(b)])
-    return _multilinear(terms, output, [a, b])
+    return tracked_dot(a, b, _multilinear(terms, output, [a, b]))
 
 
 @implements(np.inner)
@@ -754,7 +755,7 @@ def inner(a: Any, b: Any) -> Any:
     if na == 0 or nb == 0:
         return a * b
     ta, tb = _letters(na - 1) + "z", _letters(nb - 1, na) + "z"
-    return _multilinear([ta, tb], ta[:-1] + tb[:-1], [a, b])
+    return tracked_dot(a, b, _multilinear([ta, tb], ta[:-1] + tb[:-1], [a, b]))
 
 
 @implements(np.outer)
