@@ -65,8 +65,10 @@ def check(problem: peers.Problem, ref: Any, ref_out: Any, out: Any) -> float:
     return err
 
 
-def peer_table(key: str, sizes: list[int], budget: float, used: set[str]) -> None:
+def peer_table(key: str, sizes: list[int], budget: float, used: set[str]) -> dict[tuple[int, str], float]:
+    """Print one problem's table; return {(n, method): seconds per call} of the checked results."""
     problem = peers.PROBLEMS[key]
+    times: dict[tuple[int, str], float] = {}
     print(f"\n#### {problem.name}\n")
     print("| n | method | preparation | per call | vs analytic | max rel. diff |")
     print("|---|---|---|---|---|---|")
@@ -104,20 +106,23 @@ def peer_table(key: str, sizes: list[int], budget: float, used: set[str]) -> Non
                     continue
             del out
             t = per_call(call, budget=budget, repeats=5)
+            times[n, name] = t
             if name == "analytic numba":
                 t_ref = t
             print(f"| {x.size} | {name} | {fmt_time(t_first)} | {fmt_time(t)} | {ratio(t, t_ref)} | {err_cell} |",
                   flush=True)
             del call
+    return times
 
 
-def gradient_table(n: int, budget: float, used: set[str]) -> None:
+def gradient_table(n: int, budget: float, used: set[str]) -> dict[str, float]:
     print(f"\n#### Gradient of the extended Rosenbrock sum, n = {n}\n")
     print("| method | preparation | per call | vs analytic | max rel. diff |")
     print("|---|---|---|---|---|")
     x = peers.PROBLEMS["rosenbrock"].point(n)
     f_ref, g_ref = peers.analytic(peers.PROBLEMS["rosenbrock"], x, None)()[:2]
     t_ref = None
+    times: dict[str, float] = {}
     for name, prepare in peers.gradient_peers(x).items():
         try:
             t_first, call = once(prepare)
@@ -140,10 +145,47 @@ def gradient_table(n: int, budget: float, used: set[str]) -> None:
             print(f"| {name} | {fmt_time(t_first)} | wrong (rel. diff {err:.1e}) | — | {err:.0e} |")
             continue
         t = per_call(call, budget=budget, repeats=5)
+        times[name] = t
         if name == "analytic numba":
             t_ref = t
         cell = "(reference)" if name == "analytic numba" else f"{err:.0e}"
         print(f"| {name} | {fmt_time(t_first)} | {fmt_time(t)} | {ratio(t, t_ref)} | {cell} |", flush=True)
+    return times
+
+
+def targets(times: dict[str, dict[tuple[int, str], float]], grad: dict[str, float]) -> None:
+    """Issue 12's per-call targets, met or not, from this run's medians."""
+    nb, npy = "dualdiff, numba engine", "dualdiff, numpy engine"
+    rows = []
+
+    def row(target: str, t: float | None, ref: float | None, limit: float, faster: bool) -> None:
+        if t is None or ref is None:
+            rows.append((target, "—", "not measured"))
+            return
+        r = ref / t if faster else t / ref
+        ok = r >= limit if faster else r <= limit
+        rows.append((target, f"{fmt_time(t)} vs {fmt_time(ref)}: "
+                     + (f"{r:.1f}x faster" if faster else f"{r:.1f}x"), "met" if ok else "not met"))
+
+    for key, tt in times.items():
+        for n in sorted({n for n, _ in tt}):
+            if n >= 1000:
+                row(f"{key} n={n}: numba engine within 3x of analytic", tt.get((n, nb)),
+                    tt.get((n, "analytic numba")), 3.0, False)
+            if n in (10_000, 100_000):
+                for peer in ("asdex", "CasADi (SX)"):
+                    row(f"{key} n={n}: numba engine ≥ 5x faster than {peer}", tt.get((n, nb)), tt.get((n, peer)),
+                        5.0, True)
+            if n == 100_000 and key in ("broyden", "rosenbrock"):
+                row(f"{key} n={n}: numpy engine within 10x of asdex", tt.get((n, npy)), tt.get((n, "asdex")),
+                    10.0, False)
+    row("Rosenbrock gradient n=1000: numba sum_grad faster than jax.jit(jax.grad)",
+        grad.get("dualdiff sum_grad, numba engine"), grad.get("jax.jit(jax.grad)"), 1.0, True)
+    print("\n### Issue 12's per-call targets in this run\n")
+    print("| target | measured | |")
+    print("|---|---|---|")
+    for target, measured, verdict in rows:
+        print(f"| {target} | {measured} | {verdict} |")
 
 
 def detection(n: int, budget: float) -> None:
@@ -188,17 +230,17 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     print(f"Peers: {peers.versions()}.")
     print("\n### Against the peers (median per call; preparation = first call of a fresh object)")
-    for key in peers.PROBLEMS:
-        peer_table(key, sizes, budget, used)
-    gradient_table(1000, budget, used)
+    times = {key: peer_table(key, sizes, budget, used) for key in peers.PROBLEMS}
+    grad = gradient_table(1000, budget, used)
     notes = [f"[{i + 1}] {text}" for i, (key, text) in enumerate(FOOTNOTES.items()) if key in used]
     print("\nThe analytic kernels return fresh arrays of the values (and f, grad) on the pattern "
-          "built once; dualdiff returns a scipy `csr_array` (Hessians: with f and the gradient, "
+          "built once (their compilation happens before, for the reference result); dualdiff returns a scipy `csr_array` (Hessians: with f and the gradient, "
           "from the same pass). asdex, CasADi and dense jax compute the Hessian only; CasADi's "
           "numeric call goes through its buffer interface (numpy memory in and out). JAX peers "
           "run under `jax.jit` on a device array, to `block_until_ready()`.")
     for note in notes:
         print(f"\n{note}")
+    targets(times, grad)
     print("\n### Detection and colouring (global pattern, numpy-vectorised code; median)\n")
     print("| pattern | n | nnz | colours | detection | colouring (3 orders) | total |")
     print("|---|---|---|---|---|---|---|")
