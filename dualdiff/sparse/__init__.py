@@ -11,6 +11,8 @@ array([[2., 1., 0., 0.],
 * :func:`jacobian_pattern`, :func:`hessian_pattern`: the patterns, by tracing the function
   once on index sets (:mod:`dualdiff.sparse.tracer`);
 * :func:`color_columns`: greedy distance-2 column colouring (:mod:`dualdiff.sparse.coloring`);
+* :func:`star_color`: greedy star colouring of a symmetric pattern, for Hessians read
+  directly from H·S (:mod:`dualdiff.sparse.star`);
 * :func:`jacobian`, :func:`hessian`, :func:`sum_hessian`: the derivatives as
   ``scipy.sparse.csr_array``, from compressed dual / hyper-dual passes;
 * :class:`PatternError`: value-dependent control flow during detection, or a given pattern
@@ -25,6 +27,7 @@ from ._errors import PatternError
 from .api import Plan, hessian, jacobian, sum_hessian
 from .coloring import color_columns, is_valid_coloring
 from .patterns import hessian_pattern, jacobian_pattern
+from .star import is_valid_star_coloring, star_color
 
 __all__ = ["PatternError", "jacobian_pattern", "hessian_pattern", "color_columns", "is_valid_coloring",
-           "jacobian", "hessian", "sum_hessian", "Plan"]
+           "star_color", "is_valid_star_coloring", "jacobian", "hessian", "sum_hessian", "Plan"]

@@ -18,8 +18,10 @@ import scipy.sparse as sp
 from ._errors import PatternError
 from ._passes import compressed_hessian_pass, compressed_jacobian_pass
 from .coloring import color_columns
-from .decompression import SumHessianMap, SymmetricMap, jacobian_values
+from .decompression import StarMap, SumHessianMap, SymmetricMap, jacobian_values
 from .patterns import as_pattern, hessian_pattern, jacobian_pattern
+from .star import star_color
+from .sums import SumStructureLost, detect_terms, sum_hessian_of, warn_fallback
 
 __all__ = ["jacobian", "hessian", "sum_hessian", "Plan"]
 
@@ -44,6 +46,10 @@ class Plan:
         source: ``"auto"`` (traced, valid for every x), ``"local"`` (traced at one x) or
             ``"given"`` (the user's pattern, checked on the first call).
         checked: whether a given pattern has passed its check.
+        coloring: ``"distance2"`` (no two columns of one colour share a row) or ``"star"``
+            (a star colouring, :func:`~dualdiff.sparse.star_color`, read back by direct
+            recovery).  ``"auto"`` (the default) picks for kind ``"hessian"`` the star
+            colouring when it has fewer colours than ``colors``, else keeps ``colors``.
     """
 
     kind: str
@@ -52,10 +58,19 @@ class Plan:
     colors: np.ndarray
     source: str
     checked: bool = True
+    term_sizes: tuple[int, ...] | None = None  # a sum found in f by sparse.hessian: its parts
+    within: Any = None  # ... and f's Hessian pattern, which the result is restricted to
+    coloring: str = "auto"
     seed: np.ndarray = field(init=False, repr=False)
     _decompress: Any = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
+        if self.coloring == "auto":
+            self.coloring = "distance2"
+            if self.kind == "hessian" and self.colors.size:
+                star = star_color(self.pattern)
+                if int(star.max()) + 1 < self.ncolors:
+                    self.colors, self.coloring = star, "star"
         n = self.colors.size
         self.seed = np.zeros((n, self.ncolors))
         self.seed[np.arange(n), self.colors] = 1.0
@@ -66,7 +81,10 @@ class Plan:
     def decompress(self) -> Any:
         """The Hessian decompression map of this plan (built on first use)."""
         if self._decompress is None:
-            cls = SumHessianMap if self.kind == "sum_hessian" else SymmetricMap
+            if self.kind == "sum_hessian":
+                cls = SumHessianMap
+            else:
+                cls = StarMap if self.coloring == "star" else SymmetricMap
             self._decompress = cls(self.pattern, self.colors)
         return self._decompress
 
@@ -272,6 +290,81 @@ def _m_check(plan: Plan, m: int) -> None:
         raise ValueError(f"the sparsity pattern has {plan.pattern.shape[0]} rows but F(x) has {m} elements")
 
 
+def _numba_runs(f: Function, engine: str) -> bool:
+    """Whether the general Hessian of f runs on the numba engine (an @njit f with engine
+    "auto" or "numba"; ``engine="numba"`` for anything else raises, naming the fix)."""
+    from ..engines import select
+
+    return select(f, engine, False)[0].name == "numba"
+
+
+def _numba_hvp(f: Function, x: np.ndarray, v: np.ndarray, args: tuple, kwargs: dict) -> np.ndarray:
+    """H·v by the numba engine's compiled driver (kernel "hvp": n/N passes of N directions)."""
+    from ..engines import NUMBA
+
+    runner = NUMBA.runner(f, "hvp", NUMBA.default_chunk(x.size, "hvp"))
+    value, hv = runner(x, v.reshape(x.shape), args, kwargs)
+    if np.size(value) != 1:
+        raise TypeError(f"sparse.hessian needs f to return a scalar, got {np.size(value)} "
+                        "elements; use sparse.sum_hessian for a vector of terms")
+    return np.asarray(hv, dtype=np.float64).reshape(-1)
+
+
+def _general_hessian(f: Function, x: np.ndarray, plan: Plan, args: tuple, kwargs: dict, executor: Any,
+                     engine: str = "auto") -> sp.csr_array:
+    """The general sparse Hessian of a scalar f at x from B = H·S, S the plan's seed (n × c).
+
+    numpy engine: hyper-dual passes with ε1 over the n unit directions in chunks of k
+    (k·(c + 1) ≤ HESSIAN_LANE_BUDGET / n) and ε2 = S, i.e. ⌈n/k⌉ passes of k + c + k·c
+    lanes, about n·c in all.  numba engine (an @njit f, engine "auto" or "numba"): column b
+    of B is H·S[:, b], one compiled HVP each (the "hvp" kernel: n/N passes of N + 1 + N
+    lanes), c HVPs in all; with an executor each HVP is a task.
+
+    H is read from B by the plan's map: H[i, j] = B[i, color j] (distance-2 colouring), or
+    direct recovery for a star colouring (``StarMap``); exactly symmetric.  A given pattern
+    not yet checked adds one ε2 column w (a fixed random direction): H·w from the passes
+    against the decompressed H times w, and a mismatch raises :class:`PatternError`.
+    """
+    n, c = x.size, plan.ncolors
+    S2 = plan.seed
+    w = None
+    if not plan.checked:
+        w = _rng_direction(n)
+        S2 = np.concatenate([S2, w[:, None]], axis=1)
+    k2 = S2.shape[1]
+    B = np.zeros((n, k2))
+    if k2 and plan.pattern.nnz + (0 if w is None else 1):
+        if _numba_runs(f, engine):
+            cols = _passes(executor, f, _numba_hvp,
+                           [(f, x, np.ascontiguousarray(S2[:, b]), args, kwargs) for b in range(k2)])
+            for b, hv in enumerate(cols):
+                B[:, b] = hv
+        else:
+            k1 = max(1, min(n, HESSIAN_LANE_BUDGET // max(1, n * (k2 + 1))))
+            eye_cols = np.arange(n)
+            ranges = [(i0, min(i0 + k1, n)) for i0 in range(0, n, k1)]
+            seeds = []
+            for i0, i1 in ranges:
+                S1 = np.zeros((n, i1 - i0))
+                S1[eye_cols[i0:i1], np.arange(i1 - i0)] = 1.0
+                seeds.append((f, x, S1, S2, args, kwargs))
+            passes = _passes(executor, f, compressed_hessian_pass, seeds)  # the same passes either way
+            for (i0, i1), (value, _, E12) in zip(ranges, passes, strict=True):
+                if value.size != 1:
+                    raise TypeError(f"sparse.hessian needs f to return a scalar, got {value.size} "
+                                    "elements; use sparse.sum_hessian for a vector of terms")
+                B[i0:i1] = E12[0]
+    H = plan.decompress(B[:, :c])
+    if w is not None:
+        Hw = B[:, c]
+        bad = _mismatch(Hw, H @ w, abs(H) @ np.abs(w) + np.abs(Hw))
+        if bad.size:
+            missing, total = _missing_entries(f, x, args, kwargs, plan.pattern, bad, "hessian")
+            raise PatternError(_format_missing(missing, total, bad, "Hessian"))
+        plan.checked = True
+    return H
+
+
 def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", executor: Any = None) -> Function:
     """Sparse Jacobian of F: returns ``jacobian_F(x, *args, **kwargs)`` -> CSR (m, n), float64.
 
@@ -383,43 +476,67 @@ def hessian(f: Function, *, pattern: Any = "auto", engine: str = "auto", executo
     _check_f(f, engine)
     executor = _check_executor(f, executor)
     plans = _Plans(f, pattern, "hessian")
+    sums = _SumPlans(f, pattern)
 
     @functools.wraps(f, updated=())
     def hessian_f(x: Any, *args: Any, **kwargs: Any) -> sp.csr_array:
         x = _input(x, "sparse.hessian")
+        splan = sums.get(x, args, kwargs, plans)
+        if splan is not None:
+            try:
+                return sum_hessian_of(f, x, splan, args, kwargs,
+                                      lambda task, arguments: _passes(executor, f, task, arguments))[2]
+            except SumStructureLost as exc:
+                warn_fallback(exc)
+                sums.lost(x)
         plan = plans.get(x, args, kwargs)
-        n, c = x.size, plan.ncolors
-        S2 = plan.seed
-        w = None
-        if not plan.checked:
-            w = _rng_direction(n)
-            S2 = np.concatenate([S2, w[:, None]], axis=1)
-        k2 = S2.shape[1]
-        B = np.zeros((n, k2))
-        if k2 and plan.pattern.nnz + (0 if w is None else 1):
-            k1 = max(1, min(n, HESSIAN_LANE_BUDGET // max(1, n * (k2 + 1))))
-            eye_cols = np.arange(n)
-            ranges = [(i0, min(i0 + k1, n)) for i0 in range(0, n, k1)]
-            seeds = []
-            for i0, i1 in ranges:
-                S1 = np.zeros((n, i1 - i0))
-                S1[eye_cols[i0:i1], np.arange(i1 - i0)] = 1.0
-                seeds.append((f, x, S1, S2, args, kwargs))
-            passes = _passes(executor, f, compressed_hessian_pass, seeds)  # the same passes either way
-            for (i0, i1), (value, _, E12) in zip(ranges, passes, strict=True):
-                if value.size != 1:
-                    raise TypeError(f"sparse.hessian needs f to return a scalar, got {value.size} "
-                                    "elements; use sparse.sum_hessian for a vector of terms")
-                B[i0:i1] = E12[0]
-        H = plan.decompress(B[:, :c])
-        if w is not None:
-            Hw = B[:, c]
-            bad = _mismatch(Hw, H @ w, abs(H) @ np.abs(w) + np.abs(Hw))
-            if bad.size:
-                missing, total = _missing_entries(f, x, args, kwargs, plan.pattern, bad, "hessian")
-                raise PatternError(_format_missing(missing, total, bad, "Hessian"))
-            plan.checked = True
-        return H
+        return _general_hessian(f, x, plan, args, kwargs, executor, engine=engine)
 
-    hessian_f.plan = lambda x, *args, **kwargs: plans.get(_input(x, "plan"), args, kwargs)  # type: ignore[attr-defined]
+    def plan_of(x: Any, *args: Any, **kwargs: Any) -> Plan:
+        x = _input(x, "plan")
+        return sums.get(x, args, kwargs, plans) or plans.get(x, args, kwargs)
+
+    hessian_f.plan = plan_of  # type: ignore[attr-defined]
     return hessian_f
+
+
+class _SumPlans:
+    """sparse.hessian's sum plans: f traced with sums keeping their terms (``sums.py``).
+
+    None for a shape where f is not a sum of terms, where a given pattern is used, where
+    the general method is cheaper (c_sum + c_sum² lanes in one pass against about
+    n · (1 + c) for the general method), or where the structure did not hold in a pass.
+    """
+
+    def __init__(self, f: Function, pattern: Any) -> None:
+        self.f = f
+        self.mode = pattern if isinstance(pattern, str) else "given"
+        self.by_key: dict[Any, Plan | None] = {}
+
+    def _key(self, x: np.ndarray) -> Any:
+        return x.shape if self.mode == "auto" else (x.shape, x.tobytes())
+
+    def get(self, x: np.ndarray, args: tuple, kwargs: dict, general: _Plans) -> Plan | None:
+        if self.mode == "given":
+            return None
+        key = self._key(x)
+        if key in self.by_key:
+            return self.by_key[key]
+        if self.mode == "local":
+            self.by_key.clear()  # one x at a time, as the general local plans
+        plan = None
+        found = detect_terms(self.f, x, args, kwargs, local=self.mode == "local")
+        if found is not None:
+            P, sizes, hess = found
+            plan = Plan("sum_hessian", x.shape, P, color_columns(P), self.mode, term_sizes=sizes,
+                        within=hess)
+            c = plan.ncolors
+            if c * (c + 1) > 4 * max(x.size, 1):  # compare with the general method's cost
+                g = general.get(x, args, kwargs)
+                if c * (c + 1) > x.size * (1 + g.ncolors):
+                    plan = None
+        self.by_key[key] = plan
+        return plan
+
+    def lost(self, x: np.ndarray) -> None:
+        self.by_key[self._key(x)] = None

@@ -8,6 +8,8 @@
   element's index set; H = Σ_k ∇²F_k and ∇f = Σ_k ∇F_k.
 * Hessian by H·S: with colours of the Hessian pattern's columns and B = H·S (n × c),
   H[i, j] = B[i, color[j]]; only the upper triangle is read and mirrored.
+* Hessian by H·S with a star colouring (:mod:`dualdiff.sparse.star`): H[i, j] = B[i, color[j]]
+  when colour(j) occurs once in row i, else B[j, color[i]]; upper triangle read, mirrored.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["jacobian_values", "SumHessianMap", "SymmetricMap"]
+__all__ = ["jacobian_values", "SumHessianMap", "SymmetricMap", "StarMap"]
 
 
 @njit(cache=True, nogil=True)
@@ -160,4 +162,91 @@ class SymmetricMap:
     def __call__(self, B: np.ndarray) -> sp.csr_array:
         data = _scatter_symmetric(self.rows, self.indices, self.colors,
                                   np.ascontiguousarray(B, dtype=np.float64), self.mirror)
+        return _csr(data, self.indices, self.indptr, self.n)
+
+
+# -- star colourings: direct recovery from H·S ------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _star_sources(indptr, indices, mirror, colors, ncolors):  # pragma: no cover - compiled
+    """For every position p = (i, j) of the symmetric structure, the entry of B = H·S that
+    holds H[i, j]: (i, color j) if colour(j) occurs once in row i, else (j, color i).
+    Returns (rows, cols, ok); ok is False when neither holds (not a star colouring)."""
+    nnz = indices.size
+    repeated = np.zeros(nnz, np.bool_)  # colour(j) occurs more than once in row i
+    count = np.zeros(max(ncolors, 1), np.int64)
+    for i in range(indptr.size - 1):
+        for p in range(indptr[i], indptr[i + 1]):
+            count[colors[indices[p]]] += 1
+        for p in range(indptr[i], indptr[i + 1]):
+            repeated[p] = count[colors[indices[p]]] > 1
+        for p in range(indptr[i], indptr[i + 1]):
+            count[colors[indices[p]]] = 0
+    src_r = np.empty(nnz, np.int64)
+    src_c = np.empty(nnz, np.int64)
+    ok = True
+    for i in range(indptr.size - 1):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            if not repeated[p]:
+                src_r[p], src_c[p] = i, colors[j]
+            elif not repeated[mirror[p]]:
+                src_r[p], src_c[p] = j, colors[i]
+            else:
+                ok = False
+                src_r[p], src_c[p] = i, colors[j]
+    return src_r, src_c, ok
+
+
+@njit(cache=True, nogil=True)
+def _gather_symmetric(indptr, indices, src_r, src_c, mirror, B):  # pragma: no cover - compiled
+    data = np.empty(indices.size, np.float64)
+    for i in range(indptr.size - 1):
+        for p in range(indptr[i], indptr[i + 1]):
+            if i <= indices[p]:
+                data[p] = B[src_r[p], src_c[p]]
+    for i in range(indptr.size - 1):
+        for p in range(indptr[i], indptr[i + 1]):
+            if i > indices[p]:
+                data[p] = data[mirror[p]]
+    return data
+
+
+class StarMap:
+    """Decompression of B = H·S for a *star* colouring of the symmetric pattern P
+    (:func:`dualdiff.sparse.star_color`), with the structure worked out once.
+
+    H[i, i] = B[i, color i]; for i ≠ j, H[i, j] = B[i, color j] when colour(j) occurs once
+    in row i of P, else B[j, color i] (a star colouring makes one of the two hold).  Each
+    pair is read once (i <= j) and mirrored, so the result is exactly symmetric; per call
+    one O(nnz) gather.
+
+    Raises:
+        ValueError: when ``colors`` is not a star colouring of P.
+    """
+
+    def __init__(self, P: sp.csr_array, colors: np.ndarray) -> None:
+        n = P.shape[0]
+        self.n = n
+        S = sp.csr_array(P != 0)
+        S = sp.csr_array(S + S.T)
+        S.sum_duplicates()
+        S.sort_indices()
+        self.indptr = S.indptr.astype(np.int64)
+        self.indices = S.indices.astype(np.int64)
+        T = sp.csr_array((np.arange(1, self.indices.size + 1, dtype=np.int64), self.indices, self.indptr),
+                         shape=(n, n))
+        T = sp.csr_array(T.T)
+        T.sort_indices()
+        self.mirror = (T.data - 1).astype(np.int64)
+        self.colors = np.ascontiguousarray(colors, dtype=np.int64)
+        ncolors = int(self.colors.max()) + 1 if self.colors.size else 0
+        self.src_r, self.src_c, ok = _star_sources(self.indptr, self.indices, self.mirror, self.colors, ncolors)
+        if not ok:
+            raise ValueError("the colouring is not a star colouring of the pattern (a two-coloured path on "
+                             "four vertices): use sparse.star_color(pattern)")
+
+    def __call__(self, B: np.ndarray) -> sp.csr_array:
+        data = _gather_symmetric(self.indptr, self.indices, self.src_r, self.src_c, self.mirror,
+                                 np.asarray(B, dtype=np.float64))
         return _csr(data, self.indices, self.indptr, self.n)
