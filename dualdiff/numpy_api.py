@@ -982,8 +982,11 @@ def _inplace_operator(name: str, binary: Callable[[Any, Any], Any]) -> Callable[
     other names for it see the change; a scalar dual (immutable, like a numpy scalar)
     rebinds to the result."""
     def op(self: Jet, other: Any) -> Any:
+        if not isinstance(value_of(self), np.ndarray):
+            return NotImplemented  # a scalar: Python rebinds to self <op> other (reflected first
+            # for a subclass operand, such as a term sum of sparse.hessian's pass)
         result = binary(self, other)
-        if result is NotImplemented or not isinstance(value_of(self), np.ndarray):
+        if result is NotImplemented:
             return result
         if isinstance(result, np.ndarray) and result.dtype == object:
             result = as_array(result)

@@ -58,8 +58,11 @@ def hessian_pattern(f: Callable[..., Any], x: Any, *args: Any, local: bool = Fal
     if out.size != 1:
         raise TypeError(f"hessian_pattern needs f to return a scalar, got shape {out.shape}; "
                         "use sum_hessian for a vector of terms")
-    n = x.size
-    codes = out.H.indices
+    return pair_pattern(out.H.indices, x.size)
+
+
+def pair_pattern(codes: np.ndarray, n: int) -> sp.csr_array:
+    """The symmetric (n, n) pattern of a traced scalar's pair codes i * n + j (i <= j)."""
     i, j = codes // max(n, 1), codes % max(n, 1)
     rows = np.concatenate([i, j[i != j]])
     cols = np.concatenate([j, i[i != j]])

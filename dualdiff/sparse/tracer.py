@@ -39,6 +39,7 @@ import numpy as np
 
 from .. import rules
 from .._dispatch import FunctionTable, numpy_name
+from .._termsum import TermSumMixin, constant_vector
 from ._errors import WAYS_OUT, PatternError
 from ._sets import INT, Rows, gather, pairs, union_rows
 
@@ -46,12 +47,13 @@ __all__ = ["Tracer", "Condition", "trace", "supported_functions"]
 
 
 class _Ctx:
-    """What one detection run shares: the number of inputs and the mode."""
+    """What one detection run shares: the number of inputs, the mode, and whether full
+    sums keep their terms (``sums``: see :mod:`dualdiff._termsum`)."""
 
-    __slots__ = ("n", "second", "local")
+    __slots__ = ("n", "second", "local", "sums")
 
-    def __init__(self, n: int, second: bool, local: bool) -> None:
-        self.n, self.second, self.local = n, second, local
+    def __init__(self, n: int, second: bool, local: bool, sums: bool = False) -> None:
+        self.n, self.second, self.local, self.sums = n, second, local, sums
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -874,7 +876,10 @@ def _reduction(name: str, np_func: Any) -> Callable[..., Any]:
             return np_func(t, axis=axis, keepdims=keepdims)
         axes = _axes(axis, t.ndim)
         value = np_func(t.value, axis=axes, keepdims=keepdims) if t.ctx.local else None
-        return _union_reduce(t, axes, keepdims, value)
+        result = _union_reduce(t, axes, keepdims, value)
+        if t.ctx.sums and np_func in (np.sum, np.mean) and result.shape == ():
+            return TracerTermSum.of(result, ("leaf", t.reshape(-1), 1.0))
+        return result
     return impl
 
 
@@ -1110,7 +1115,7 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
         rest = _LETTERS[na:na + nb - 1]
         tb = rest[:-1] + ta[-1] + rest[-1]
     output = ta[:-1] + "".join(c for c in tb if c != ta[-1])
-    return _products([ta, tb], output, [a, b])
+    return _tracked_dot(a, b, _products([ta, tb], output, [a, b]))
 
 
 @_implements(np.matmul)
@@ -1144,7 +1149,7 @@ def inner(a: Any, b: Any) -> Any:
         return _ufunc(_ctx_of(a, b), np.multiply, (a, b), {})
     ta = _LETTERS[:na - 1] + "z"
     tb = _LETTERS[na - 1:na + nb - 2] + "z"
-    return _products([ta, tb], ta[:-1] + tb[:-1], [a, b])
+    return _tracked_dot(a, b, _products([ta, tb], ta[:-1] + tb[:-1], [a, b]))
 
 
 @_implements(np.outer)
@@ -1162,7 +1167,7 @@ def vdot(a: Any, b: Any) -> Any:
     A, B = _operand(a, ctx), _operand(b, ctx)
     A = ravel(A) if isinstance(A, Tracer) else np.ravel(A)
     B = ravel(B) if isinstance(B, Tracer) else np.ravel(B)
-    return _products(["i", "i"], "", [A, B])
+    return _tracked_dot(A, B, _products(["i", "i"], "", [A, B]))
 
 
 @_implements(np.tensordot)
@@ -1263,6 +1268,45 @@ for _name, _fn in {"sum": sum_, "mean": mean, "prod": prod, "cumsum": cumsum, "d
     setattr(Tracer, _name, (lambda fn: lambda self, *a, **k: fn(self, *a, **k))(_fn))
 
 
+# -- sums that keep their terms (sum detection for sparse.hessian) ---------------------------------
+
+class TracerTermSum(TermSumMixin, Tracer):
+    """A traced full sum that keeps its terms (``ctx.sums``; see :mod:`dualdiff._termsum`)."""
+
+    __slots__ = ("node",)
+
+    @classmethod
+    def of(cls, t: Tracer, node: tuple) -> TracerTermSum:
+        s = cls(t.shape, t.G, t.H, t.value, t.ctx)
+        s.node = node
+        return s
+
+    @property
+    def tag(self) -> Any:  # one object per run: term sums of one run combine
+        return self.ctx
+
+    def _make(self, number: Any, node: tuple) -> Any:
+        return TracerTermSum.of(number, node) if isinstance(number, Tracer) else number
+
+    def _plain(self) -> Tracer:
+        return Tracer(self.shape, self.G, self.H, self.value, self.ctx)
+
+    def _same_kind(self, other: Any) -> bool:
+        return type(other) is Tracer and other.ctx is self.ctx and other.shape == ()
+
+
+def _tracked_dot(a: Any, b: Any, result: Any) -> Any:
+    """A full dot product of a traced 1-d array with a constant vector keeps its terms."""
+    if not isinstance(result, Tracer) or result.shape != () or not result.ctx.sums:
+        return result
+    for t, other in ((a, b), (b, a)):
+        if isinstance(t, Tracer) and t.ndim == 1 and t.ctx is result.ctx:
+            w = constant_vector(other)
+            if w is not None and w.shape == t.shape:
+                return TracerTermSum.of(result, ("leaf", t * w, 1.0))
+    return result
+
+
 # -- running a function ----------------------------------------------------------------------------
 
 def _is_numba(f: Any) -> bool:
@@ -1283,13 +1327,14 @@ def collect(out: Any, ctx: _Ctx) -> Tracer:
 
 
 def trace(f: Callable[..., Any], x: np.ndarray, args: tuple = (), kwargs: dict | None = None, *,
-          second: bool = False, local: bool = False) -> Tracer:
-    """Run f once on a traced copy of x; return its output as a :class:`Tracer`."""
+          second: bool = False, local: bool = False, sums: bool = False) -> Tracer:
+    """Run f once on a traced copy of x; return its output as a :class:`Tracer`
+    (a :class:`TracerTermSum` when ``sums`` and f ends in a sum that keeps its terms)."""
     if _is_numba(f):
         f = f.py_func
     x = np.asarray(x, dtype=np.float64)
     n = x.size
-    ctx = _Ctx(n, second, local)
+    ctx = _Ctx(n, second, local, sums)
     t = Tracer(x.shape, Rows.identity(n), Rows.empty(n) if second else None, x.copy() if local else None, ctx)
     try:
         with np.errstate(all="ignore"):
