@@ -84,3 +84,29 @@ def expected_hessian(n: int, rows: list[list[int]]) -> np.ndarray:
         H[j, k] = H[k, j] = True
         H[j, j] = True  # sin(x_j) * x_k: ∂²/∂x_j² = -sin(x_j) x_k (and j == k gives the square)
     return H
+
+
+@st.composite
+def symmetric_patterns(draw: st.DrawFn) -> tuple[str, np.ndarray]:
+    """(kind, A): a symmetric boolean n × n pattern (a Hessian pattern) of one of the kinds
+    banded, block, arrowhead, random; the diagonal entries are drawn too."""
+    kind = draw(st.sampled_from(["banded", "block", "arrowhead", "random"]))
+    if kind == "banded":
+        n, b = draw(st.integers(1, 25)), draw(st.integers(0, 3))
+        A = np.abs(np.subtract.outer(np.arange(n), np.arange(n))) <= b
+    elif kind == "block":
+        rows = block(draw(st.lists(st.integers(1, 5), min_size=1, max_size=5)))
+        A = expected_pattern(len(rows), rows)
+    elif kind == "arrowhead":
+        n = draw(st.integers(2, 20))
+        A = expected_pattern(n, arrowhead(n))
+    else:
+        n = draw(st.integers(1, 20))
+        pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n))
+        A = np.zeros((n, n), dtype=bool)
+        for i, j in pairs:
+            A[i, j] = A[j, i] = True
+    diag = np.array(draw(st.lists(st.booleans(), min_size=A.shape[0], max_size=A.shape[0])), dtype=bool)
+    A = A | A.T
+    np.fill_diagonal(A, diag)
+    return kind, A
