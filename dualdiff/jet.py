@@ -18,6 +18,7 @@ and the chain rule that propagates them; everything else lives here:
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 import warnings
 from typing import Any
@@ -25,9 +26,10 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .rules import Binary, Unary, is_table_constant
+from .rules import Binary, Unary, is_table_constant  # noqa: F401 - dual.py and hyperdual.py import it from here
 
 _tags = itertools.count(1)
+_isfinite = math.isfinite
 
 
 def new_tag() -> int:
@@ -122,13 +124,33 @@ def _is_object_array(a: Any) -> bool:
 
 
 def to_object_array(a: Any) -> Any:
-    """An array-valued jet as an object array of scalar jets (other values unchanged)."""
+    """An array-valued jet as an object array of scalar jets (other values unchanged).
+
+    The elements are a snapshot: their values are scalars and their partials rows of one
+    private copy of ``a``'s, so a later write into ``a`` changes neither (a value and its
+    derivative never disagree), and nothing writes into that copy, so the elements
+    need not own their rows (``_owned`` False: operations may borrow them).
+    """
     if isinstance(a, Jet) and a.shape != ():
         out = np.empty(a.shape, dtype=object)
-        for index in np.ndindex(a.shape):
-            out[index] = a[index]
+        parts = a._parts()
+        if not all(type(c) is np.ndarray for c, _ in parts):  # nested jets: index them
+            for index in np.ndindex(a.shape):
+                out[index] = a[index]
+            return out
+        n, nd = out.size, a.ndim
+        rows = [c.reshape(n) if not t else c.reshape((n,) + c.shape[nd:]).copy() for c, t in parts]
+        rebuild, flat = a._rebuild, out.reshape(n)
+        for i, elem in enumerate(zip(*rows, strict=True)):
+            flat[i] = rebuild(list(elem))
         return out
     return a
+
+
+def went_through_object_array(a: Any) -> bool:
+    """Whether ``np.asarray`` turned the dual array ``a`` into an object array of scalar
+    duals (recorded on ``a`` by ``NumpyArray.__array__``; the engine then widens passes)."""
+    return getattr(a, "_as_objects", False)
 
 
 def value(f: Any, *args: Any) -> Any:
@@ -196,6 +218,21 @@ def apply_binary(rule: Binary, x: Any, y: Any) -> Any:
 
 
 def _apply_binary(rule: Binary, x: Any, y: Any) -> Any:
+    # the common cases first, as the general code below decides them (one number kind and
+    # tag, or a jet and a float): arithmetic on the scalar duals of object arrays is all these
+    if isinstance(x, Jet):
+        if isinstance(y, Jet):
+            if x.tag == y.tag and type(x) is type(y):
+                return x._binary(rule, x, y, True, True)
+        elif type(y) is np.float64:
+            return x._binary(rule, x, y, True, False)
+        elif type(y) is float or type(y) is int:
+            return x._binary(rule, x, np.float64(y), True, False)
+    elif isinstance(y, Jet):
+        if type(x) is np.float64:
+            return y._binary(rule, x, y, False, True)
+        if type(x) is float or type(x) is int:
+            return y._binary(rule, np.float64(x), y, False, True)
     if _is_object_array(x) or _is_object_array(y):
         x, y = to_object_array(x), to_object_array(y)
         return np.frompyfunc(lambda a, b: _apply_binary(rule, a, b), 2, 1)(x, y)
@@ -290,7 +327,7 @@ def scale(c: Any, b: Any, ntrail: int) -> Any:
     value-sized array; no state outside the numbers decides it.
     """
     if isinstance(c, (float, np.floating)):
-        if -np.inf < c < np.inf:  # finite
+        if _isfinite(c):
             return c * b
     elif isinstance(c, np.ndarray) and c.dtype.kind == "f":
         if np.isfinite(c).all():
@@ -313,7 +350,7 @@ def zeros_like(b: Any) -> Any:
 
 def times(c: Any, b: Any, ntrail: int) -> Any:
     """``c * b`` where ``c`` is a table constant or a computed coefficient."""
-    if is_table_constant(c):
+    if type(c) is int or type(c) is float:  # is_table_constant(c), inlined: once per partial
         if c == 1:  # borrowed: see unalias
             return b
         return -b if c == -1 else c * b
@@ -327,22 +364,34 @@ def unalias(parts: list[Any], *inputs: Any) -> list[Any]:
     (``x + 1``); that is safe for jets whose arrays are never written in place, but a
     result must not share arrays with a dual array that ``__setitem__`` may change later.
     """
-    owned = [c for j in inputs if isinstance(j, Jet) and j._owned for c, _ in j._parts()]
-    if not owned:
-        return parts
-    return [p.copy() if isinstance(p, np.ndarray) and any(p is o for o in owned) else p for p in parts]
+    out = None
+    for j in inputs:
+        if isinstance(j, Jet) and j._owned:
+            for c, _ in j._parts():
+                for i, p in enumerate(parts):
+                    if p is c and isinstance(p, np.ndarray):
+                        if out is None:
+                            out = list(parts)
+                        out[i] = p.copy()
+    return parts if out is None else out
 
 
 def borrows(parts: list[Any], *inputs: Any) -> bool:
     """True if a result part is one of the input jets' arrays (then the result must not
     be written into, or viewed, before it owns its arrays: see ``Jet._own``)."""
-    return any(p is c for j in inputs if isinstance(j, Jet) for c, _ in j._parts()
-               for p in parts if isinstance(p, np.ndarray))
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            for j in inputs:
+                if isinstance(j, Jet):
+                    for c, _ in j._parts():
+                        if p is c:
+                            return True
+    return False
 
 
 def linear_term(p: Any, coef_args: tuple, b: Any, ntrail: int) -> Any:
     """The contribution ``p * b`` of one partial ``p`` (a table constant or a rule)."""
-    return times(p if is_table_constant(p) else p(*coef_args), b, ntrail)
+    return times(p if type(p) is int or type(p) is float else p(*coef_args), b, ntrail)
 
 
 def accumulate(total: Any, term: Any) -> Any:
@@ -351,7 +400,7 @@ def accumulate(total: Any, term: Any) -> Any:
 
 def add_times(total: Any, c: Any, b: Any, ntrail: int) -> Any:
     """``total + c * b`` (``total`` may be None), with ``c = -1`` as one subtraction."""
-    if total is not None and is_table_constant(c) and c == -1:
+    if total is not None and (type(c) is int or type(c) is float) and c == -1:
         return total - b
     return accumulate(total, times(c, b, ntrail))
 
@@ -359,7 +408,8 @@ def add_times(total: Any, c: Any, b: Any, ntrail: int) -> Any:
 class Jet:
     """Base of the dual number kinds; see the module docstring.  Not used directly."""
 
-    __slots__ = ()
+    #: set by ``np.asarray(a)`` on a dual array (see :func:`went_through_object_array`)
+    __slots__ = ("_as_objects",)
     _owned: bool
 
     # -- subclass interface ---------------------------------------------------------

@@ -1066,6 +1066,7 @@ class NumpyArray:
             out[()] = self
             return out
         result = to_object_array(self)  # as fast as numpy's own sequence protocol (measured)
+        self._as_objects = True  # the engine reads it: later passes carry more directions
         caller = sys._getframe(1).f_globals.get("__name__", "")
         if caller.split(".")[0] != "dualdiff":  # dualdiff's own object arrays (nesting) are meant
             warnings.warn(

@@ -25,7 +25,15 @@ from .._checks import is_numba, scalar_output
 from .._messages import conversion_error
 from ..dual import Dual
 from ..hyperdual import HyperDual
-from ..jet import Jet, as_constant, new_tag, quiet_partials, shape_of, to_object_array
+from ..jet import (
+    Jet,
+    as_constant,
+    new_tag,
+    quiet_partials,
+    shape_of,
+    to_object_array,
+    went_through_object_array,
+)
 
 Function = Callable[..., Any]
 
@@ -38,6 +46,13 @@ Function = Callable[..., Any]
 # threshold cost page faults); n = 1000: k = 4 9.1 s, 8 4.3 s, 16 3.0 s, 32 7.8 s.
 # With k² <= n for large n, a pass holds O(n·k²) <= O(n²) floats.
 FIRST_ORDER_BUDGET = 1 << 18   # floats per n-vector intermediate (2 MiB)
+# Once f is seen to turn its input into an object array of scalar duals (np.asarray(x), as
+# scipy.optimize.rosen does), every operation runs once per element in Python, and its
+# cost hardly depends on how many directions the element carries (k = 8 or k = 1000:
+# measured, docs/supported-functions.md): the remaining passes carry as many directions as
+# OBJECT_ARRAY_BUDGET floats per n-element intermediate allow (32 MiB; rosen keeps about
+# five alive: ~160 MB of partials).
+OBJECT_ARRAY_BUDGET = 1 << 22
 
 
 def default_chunk(n: int, order: int) -> int:
@@ -49,6 +64,15 @@ def default_chunk(n: int, order: int) -> int:
     if n <= 12:
         return n
     return 10 if n <= 200 else 16
+
+
+def object_array_chunk(n: int, order: int, k: int) -> int:
+    """Seed directions per pass (at least k) once f is known to compute on an object array
+    of scalar duals: n·k ≤ OBJECT_ARRAY_BUDGET floats for order 1, n·k² for order 2 (the
+    ε1ε2 part of a k × k Hessian block)."""
+    n = max(n, 1)
+    room = OBJECT_ARRAY_BUDGET // n
+    return max(k, min(n, room if order == 1 else _std_math.isqrt(room)))
 
 
 # -- seeds -----------------------------------------------------------------------------------
@@ -113,9 +137,16 @@ def evaluate(f: Function, kind: type, x: Any, parts: tuple, ndir: int, args: tup
     f runs under the user's own floating-point error settings (``np.seterr``): only
     dualdiff's internal derivative products are computed quietly (``jet.quiet_partials``).
     """
+    return _evaluate(f, kind, x, parts, ndir, args, kwargs, trailing)[0]
+
+
+def _evaluate(f: Function, kind: type, x: Any, parts: tuple, ndir: int, args: tuple, kwargs: dict,
+              trailing: list[tuple[int, ...]]) -> tuple[list[Any], bool]:
+    """:func:`evaluate`, and whether f turned its seeded input into an object array."""
     quiet_partials()
     tag = new_tag()
-    return _split(_call(f, _seeded(kind, x, parts, tag, ndir), args, kwargs), tag, kind, trailing)
+    seeded = _seeded(kind, x, parts, tag, ndir)
+    return _split(_call(f, seeded, args, kwargs), tag, kind, trailing), went_through_object_array(seeded)
 
 
 def _empty_like_parts(value: Any, trailing: list[tuple[int, ...]]) -> list[Any]:
@@ -204,18 +235,26 @@ def jacobian_columns(f: Function, x: Any, S: np.ndarray | None, c0: int, c1: int
     starting at c0: the passes of :func:`jacobian_product` with k = its chunk (c0 a multiple
     of k), alone (an executor task runs a range of them).  (None, None) for no columns."""
     shape = shape_of(x)
+    n = int(np.prod(shape, dtype=np.int64))
     directional = k > 1
+    # the default chunk widens once f turns out to compute on object arrays (see
+    # OBJECT_ARRAY_BUDGET); a chunk the caller chose is kept
+    widen = S is None and directional and k == default_chunk(n, 1)
     value = out = None
-    for j0 in range(c0, c1, k):
+    j0 = c0
+    while j0 < c1:
         j1 = min(j0 + k, c1)
         seed = seed_block(shape, S, j0, j1, directional)
-        value, eps = evaluate(f, Dual, x, (seed,), int(directional), args, kwargs,
-                              [(j1 - j0,)] if directional else [()])
+        (value, eps), objects = _evaluate(f, Dual, x, (seed,), int(directional), args, kwargs,
+                                          [(j1 - j0,)] if directional else [()])
         out = _store(out, shape_of(value) + (c1 - c0,), eps)
         if directional:
             out[..., j0 - c0:j1 - c0] = eps
         else:
             out[..., j0 - c0] = eps
+        if widen and objects:
+            k, widen = object_array_chunk(n, 1, k), False
+        j0 = j1
     return value, out
 
 
@@ -230,7 +269,20 @@ def hessian_blocks(f: Function, x: Any, k: int, args: tuple, kwargs: dict) -> tu
     block of unit columns, ε2 another); mirrored, so exactly symmetric."""
     n = int(np.prod(shape_of(x), dtype=np.int64))
     k = min(k, max(n, 1))
-    value, parts = hessian_pairs(f, x, k, block_pairs(n, k), args, kwargs)
+    pairs = block_pairs(n, k)
+    if len(pairs) > 1 and k > 1 and k == default_chunk(n, 2):
+        # the default chunk widens once f turns out to compute on object arrays (see
+        # OBJECT_ARRAY_BUDGET): the blocks are laid out anew, the first pass's block dropped
+        value, first, objects = _hessian_pass(f, x, shape_of(x), pairs[0], True, args, kwargs)
+        wide = object_array_chunk(n, 2, k) if objects else k
+        if wide > k:
+            k, pairs = wide, block_pairs(n, wide)
+            value, parts = hessian_pairs(f, x, k, pairs, args, kwargs)
+        else:
+            value, parts = hessian_pairs(f, x, k, pairs[1:], args, kwargs)
+            parts.insert(0, first)
+        return assemble_hessian(f, x, n, k, value, parts, args, kwargs)
+    value, parts = hessian_pairs(f, x, k, pairs, args, kwargs)
     return assemble_hessian(f, x, n, k, value, parts, args, kwargs)
 
 
@@ -246,18 +298,27 @@ def hessian_pairs(f: Function, x: Any, k: int, pairs: list[tuple[int, int, int, 
     gradient's entries i0..i1 where i0 == j0, else None), ε1ε2 part (the block))]).  f(x)
     is None for no pairs.  An executor task runs some of the pairs of :func:`hessian_blocks`."""
     shape = shape_of(x)
-    directional = k > 1
     value = None
     parts = []
-    for (i0, i1, j0, j1) in pairs:
-        e1, e2 = seed_block(shape, None, i0, i1, directional), seed_block(shape, None, j0, j1, directional)
-        e12 = np.zeros(shape + ((i1 - i0, j1 - j0) if directional else ()))[()]
-        trailing = [(i1 - i0,), (j1 - j0,), (i1 - i0, j1 - j0)] if directional else [(), (), ()]
-        value, eps1, _, eps12 = evaluate(f, HyperDual, x, (e1, e2, e12), int(directional), args, kwargs,
-                                         trailing)
-        scalar_output(value, "hessian")
-        parts.append(((i0, i1, j0, j1), eps1 if i0 == j0 else None, eps12))
+    for pair in pairs:
+        value, part, _ = _hessian_pass(f, x, shape, pair, k > 1, args, kwargs)
+        parts.append(part)
     return value, parts
+
+
+def _hessian_pass(f: Function, x: Any, shape: tuple[int, ...], pair: tuple[int, int, int, int],
+                  directional: bool, args: tuple, kwargs: dict
+                  ) -> tuple[Any, tuple[tuple[int, int, int, int], Any, Any], bool]:
+    """The hyper-dual pass of one block pair: (f(x), (pair, ε1 part or None, ε1ε2 part),
+    whether f turned its input into an object array)."""
+    i0, i1, j0, j1 = pair
+    e1, e2 = seed_block(shape, None, i0, i1, directional), seed_block(shape, None, j0, j1, directional)
+    e12 = np.zeros(shape + ((i1 - i0, j1 - j0) if directional else ()))[()]
+    trailing = [(i1 - i0,), (j1 - j0,), (i1 - i0, j1 - j0)] if directional else [(), (), ()]
+    (value, eps1, _, eps12), objects = _evaluate(f, HyperDual, x, (e1, e2, e12), int(directional), args,
+                                                 kwargs, trailing)
+    scalar_output(value, "hessian")
+    return value, (pair, eps1 if i0 == j0 else None, eps12), objects
 
 
 def assemble_hessian(f: Function, x: Any, n: int, k: int, value: Any,
