@@ -49,7 +49,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import sparse as _sparse
-from .. import transforms as _t
 from .line_search import at_rounding_floor, backtracking, curvature_search, expand
 from .problem import (
     Curvature,
@@ -79,22 +78,15 @@ class SparseDerivatives:
         self.problem = problem
         if terms is not None:  # separable: problem.f is the sum of the terms
             self._sum = _sparse.sum_hessian(terms, pattern=pattern)
-            self._hess = None
-        else:
-            self._sum = None
-            self._vg = _t.value_and_grad(problem.f)
-            self._hess = _sparse.hessian(problem.f, pattern=pattern)
+        else:  # value, gradient and Hessian from one pass when f is found to be a sum of terms
+            self._sum = _sparse.hessian(problem.f, pattern=pattern).value_grad_hessian
 
     def __call__(self, x: np.ndarray) -> Triple:
         p = self.problem
         p.nfev += 1
         p.njev += 1
         p.nhev += 1
-        if self._sum is not None:
-            f, g, h = p._run(lambda z, *a: self._sum(z, *a), x)
-        else:
-            f, g = p._run(self._vg, x)
-            h = p._run(lambda z, *a: self._hess(z, *a), x)
+        f, g, h = p._run(lambda z, *a: self._sum(z, *a), x)
         return (p._scalar(f), np.asarray(g, dtype=np.float64).reshape(p.n),
                 sp.csr_array(h, dtype=np.float64))
 

@@ -496,7 +496,26 @@ def hessian(f: Function, *, pattern: Any = "auto", engine: str = "auto", executo
         x = _input(x, "plan")
         return sums.get(x, args, kwargs, plans) or plans.get(x, args, kwargs)
 
+    def value_grad_hessian_f(x: Any, *args: Any, **kwargs: Any) -> tuple[float, np.ndarray, sp.csr_array]:
+        """(f(x), ∇f flat (n,), H): all three from the one pass of the sum method when f
+        is a sum of terms; otherwise H by the general method and f, ∇f by ``dd.value_and_grad``."""
+        x = _input(x, "sparse.hessian")
+        splan = sums.get(x, args, kwargs, plans)
+        if splan is not None:
+            try:
+                return sum_hessian_of(f, x, splan, args, kwargs,
+                                      lambda task, arguments: _passes(executor, f, task, arguments))
+            except SumStructureLost as exc:
+                warn_fallback(exc)
+                sums.lost(x)
+        from ..transforms import value_and_grad
+
+        H = hessian_f(x, *args, **kwargs)
+        value, grad = value_and_grad(f)(x, *args, **kwargs)
+        return float(value), np.asarray(grad, dtype=np.float64).reshape(-1), H
+
     hessian_f.plan = plan_of  # type: ignore[attr-defined]
+    hessian_f.value_grad_hessian = value_grad_hessian_f  # type: ignore[attr-defined]
     return hessian_f
 
 
