@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|")
     for n in sizes:
         detection(n, budget)
-    print("\n### General sparse Hessian (no sum structure) against dense dd.hessian\n")
+    print("\n### sparse.hessian of the scalar f (no sum structure given) against dense dd.hessian\n")
     print("| f | n | colours | first call | sparse.hessian | dd.hessian | speed-up | max rel. diff |")
     print("|---|---|---|---|---|---|---|---|")
     for n in [100, 1000]:
