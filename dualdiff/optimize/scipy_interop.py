@@ -67,13 +67,29 @@ def scipy_derivatives(f: Callable[..., Any], sparse: bool = False, separable: bo
     return {"jac": jac, "hess": hessian, "hessp": hessp}
 
 
+def _last_x(triple: Callable[..., Any]) -> Callable[[Any, tuple], Any]:
+    """``triple(x, *args)`` cached for the last (x, args): scipy calls fun, jac and hess at
+    the same x."""
+    cache: dict[str, Any] = {}
+
+    def at(x: Any, args: tuple) -> Any:
+        x = np.asarray(x, dtype=np.float64)
+        key = cache.get("key")
+        if key is None or key[1] != args or key[0].shape != x.shape or not np.array_equal(key[0], x):
+            cache["key"] = (x.copy(), args)
+            cache["value"] = triple(x, *args)
+        return cache["value"]
+    return at
+
+
 def _sparse_derivatives(f: Callable[..., Any], separable: bool, residuals: bool, pattern: Any
                         ) -> dict[str, Callable[..., Any]]:
     """The sparse variants of :func:`scipy_derivatives`:
 
-    * default (``sparse=True``): ``jac`` = ∇f (``dd.grad``, dense), ``hess`` = ∇²f as CSR
-      (``sparse.hessian(f)``), ``hessp`` = ∇²f·p (``dd.hvp``): ``trust-constr`` accepts
-      the sparse ``hess`` and solves with it by projected CG;
+    * default (``sparse=True``): ``hess`` = ∇²f as CSR (``sparse.hessian(f)``), ``jac`` = ∇f
+      (from the same pass when ``sparse.hessian`` finds f to be a sum of terms, so both
+      are linear in n; else ``dd.grad``), ``hessp`` = ∇²f·p (``dd.hvp``): ``trust-constr``
+      accepts the sparse ``hess`` and solves with it by projected CG;
     * ``separable=True``: f is the vector F; ``fun`` = F(x).sum(), ``jac`` its gradient and
       ``hess`` its CSR Hessian, the three from one ``sparse.sum_hessian(F)`` pass, cached
       for the last x (scipy calls fun, jac and hess at the same x);
@@ -94,16 +110,7 @@ def _sparse_derivatives(f: Callable[..., Any], separable: bool, residuals: bool,
         jac_sparse.__doc__ = "The Jacobian of F(x, *args) as a CSR array (dualdiff.sparse.jacobian)."
         return {"jac": jac_sparse}
     if separable:
-        triple = _sparse.sum_hessian(f, pattern=pattern)
-        cache: dict[str, Any] = {}
-
-        def at(x: Any, args: tuple) -> tuple[float, np.ndarray, Any]:
-            x = np.asarray(x, dtype=np.float64)
-            key = cache.get("key")
-            if key is None or key[1] != args or key[0].shape != x.shape or not np.array_equal(key[0], x):
-                cache["key"] = (x.copy(), args)
-                cache["value"] = triple(x, *args)
-            return cache["value"]
+        at = _last_x(_sparse.sum_hessian(f, pattern=pattern))
 
         def fun(x: Any, *args: Any) -> float:
             return at(x, args)[0]
@@ -118,18 +125,23 @@ def _sparse_derivatives(f: Callable[..., Any], separable: bool, residuals: bool,
         jac_sum.__doc__ = "The gradient of F(x, *args).sum() (same pass)."
         hess_sum.__doc__ = "The Hessian of F(x, *args).sum() as a CSR array (same pass)."
         return {"fun": fun, "jac": jac_sum, "hess": hess_sum}
-    grad, hess_f = _t.grad(f), _sparse.hessian(f, pattern=pattern)
+    hess_f = _sparse.hessian(f, pattern=pattern)
+    at = _last_x(hess_f.value_grad_hessian)
 
     def jac(x: Any, *args: Any) -> np.ndarray:
-        return np.asarray(grad(x, *args), dtype=np.float64)
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim == 1 and hess_f.plan(x, *args).kind == "sum_hessian":
+            return at(x, args)[1].copy()  # the sum method's pass: linear in n, H comes with it
+        return np.asarray(_t.grad(f)(x, *args), dtype=np.float64)
 
     def hessian(x: Any, *args: Any) -> Any:
-        return hess_f(np.asarray(x, dtype=np.float64), *args)
+        return at(x, args)[2]
 
     def hessp(x: Any, p: Any, *args: Any) -> np.ndarray:
         return np.asarray(_t.hvp(f, x, p, *args), dtype=np.float64)
 
-    jac.__doc__ = "∇f(x, *args) by dualdiff (dd.grad)."
+    jac.__doc__ = ("∇f(x, *args) by dualdiff: from the sum method's pass when sparse.hessian finds f "
+                   "to be a sum of terms (cached per x, with the Hessian), else dd.grad.")
     hessian.__doc__ = "∇²f(x, *args) as a CSR array (dualdiff.sparse.hessian)."
     hessp.__doc__ = "∇²f(x, *args)·p by dualdiff (dd.hvp), without forming the Hessian."
     return {"jac": jac, "hess": hessian, "hessp": hessp}
