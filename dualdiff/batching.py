@@ -21,8 +21,22 @@ If ``getattr(fn, "batched", None)`` is not None, it is a callable
 numpy ``X`` with at least one axis (possibly 0 rows).  ``dd.vmap`` then calls it once per
 block of points instead of looping; numba-engine transforms provide it as one compiled,
 parallel loop.  It is used only when no keyword arguments are given (they go to ``fn``
-point by point).  If it raises, ``dd.vmap`` reruns the block point by point to name the
-failing point; an implementation need not track indices itself.
+point by point).  If it raises an exception with an integer ``point_index`` attribute
+(the row of the X it was given, as numba-engine transforms report it), ``dd.vmap`` names
+that point; otherwise it reruns the block point by point to find the failing point, so an
+implementation need not track indices itself.  ``fn.batched`` is used only when no
+argument after X is mapped (``in_axes``).
+
+``functools.partial(g, *bound, **keywords)`` whose ``g`` has a ``batched_partial``
+attribute (``dd.jvp``, ``dd.hvp``) is batched by ``g.batched_partial(bound, keywords,
+mapped)``: a callable ``batched(X, args)`` or None (``mapped``: one flag per argument
+after X, whether it is mapped over points too).
+
+Mapped arguments (``in_axes``)
+------------------------------
+By default only X is mapped; further positional arguments (and all keyword arguments) go
+to every point unchanged.  ``in_axes`` maps the leading axis of more positional
+arguments, as ``jax.vmap`` does (see :func:`vmap`).
 
 Functions sent to other processes travel by cloudpickle (closures, lambdas, functions of
 ``__main__`` by value; functions of importable modules by reference, so the workers must
@@ -33,6 +47,7 @@ module's functions by value instead).  numba ``@njit`` functions always travel b
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -178,7 +193,35 @@ def _canonical(dtype: np.dtype) -> np.dtype:
     return dtype
 
 
-def _map_jet(fn: Function, X: Jet, args: tuple, kwargs: dict, start: int) -> Any:
+Mapped = tuple[bool, ...]   # per positional argument after X: mapped over the points?
+
+
+def _point_args(args: tuple, mapped: Mapped, i: int) -> tuple:
+    """The positional arguments after X of point i: row i of the mapped ones."""
+    return tuple(a[i] if m else a for a, m in zip(args, mapped, strict=False)) + args[len(mapped):]
+
+
+def _rows(args: tuple, mapped: Mapped, s: int, e: int) -> tuple:
+    """The arguments after X of the points [s, e): the mapped ones sliced."""
+    return tuple(a[s:e] if m else a for a, m in zip(args, mapped, strict=False)) + args[len(mapped):]
+
+
+def _batched_form(fn: Any, args: tuple, mapped: Mapped) -> Callable[[np.ndarray, tuple], Any] | None:
+    """``batched(X, args)`` computing every point at once (the batched protocol), or None."""
+    if any(m and not (isinstance(a, np.ndarray) and a.dtype != object) for a, m in zip(args, mapped, strict=False)):
+        return None   # dual numbers (or other objects) in a mapped argument: point by point
+    if isinstance(fn, functools.partial):
+        hook = getattr(fn.func, "batched_partial", None)
+        if hook is not None:
+            full = tuple(mapped) + (False,) * (len(args) - len(mapped))
+            return hook(fn.args, dict(fn.keywords), full)
+    batched = getattr(fn, "batched", None)
+    if batched is None or any(mapped):
+        return None
+    return lambda X, args: batched(X, *args)
+
+
+def _map_jet(fn: Function, X: Jet, args: tuple, kwargs: dict, start: int, mapped: Mapped = ()) -> Any:
     """fn over the rows of a Dual/HyperDual with array parts (X depends on an outer
     transform's input), results stacked by numpy's protocols on jets."""
     n = X.shape[0]
@@ -187,40 +230,49 @@ def _map_jet(fn: Function, X: Jet, args: tuple, kwargs: dict, start: int) -> Any
     results = []
     for i in range(n):
         try:
-            results.append(fn(X[i], *args, **kwargs))
+            results.append(fn(X[i], *_point_args(args, mapped, i), **kwargs))
         except Exception as exc:
             raise _point_error(fn, start + i, exc) from exc
     return _stack(fn, results, start)
 
 
 def _map_points(fn: Function, X: np.ndarray, args: tuple, kwargs: dict, start: int = 0,
-                empty: tuple[Any, list[Spec]] | None = None) -> Any:
+                empty: tuple[Any, list[Spec]] | None = None, mapped: Mapped = ()) -> Any:
     """fn over the rows of a numpy X, stacked; indices in errors count from start.
 
     ``empty``: (structure, specs) to return for a block with no rows (dask blocks know it
-    from the probe point); without it 0 rows need ``fn.batched``.
+    from the probe point); without it 0 rows need ``fn.batched``.  ``mapped``: which
+    arguments after X are mapped too (their rows are X's rows).
     """
     if isinstance(X, np.ndarray):
         X = _canonical_dtype(X)
     else:  # dual numbers with array parts (vmap inside another transform): no fn.batched
-        return _map_jet(fn, X, args, kwargs, start)
-    batched = None if kwargs else getattr(fn, "batched", None)
+        return _map_jet(fn, X, args, kwargs, start, mapped)
+    if any(mapped):
+        args = tuple(_canonical_dtype(a) if m and isinstance(a, np.ndarray) else a
+                     for a, m in zip(args, mapped, strict=False)) + args[len(mapped):]
+    else:
+        mapped = ()
+    batched = None if kwargs else _batched_form(fn, args, mapped)
     n = X.shape[0]
     if n == 0:
         if empty is not None:
             return _empty(*empty)
         if batched is not None:
-            return batched(X, *args)
+            return batched(X, args)
         raise EmptyBatchError("dd.vmap cannot tell the shape of fn's result from 0 points: pass a "
                               "representative point as dd.vmap(fn, probe=x0), or skip the call when X is empty")
     if batched is not None:
         try:
-            out = batched(X, *args)
-        except Exception:
-            # rerun point by point to name the failing point
+            out = batched(X, args)
+        except Exception as exc:
+            index = getattr(exc, "point_index", None)   # the compiled loops name the point
+            if isinstance(index, (int, np.integer)) and not isinstance(index, bool) and 0 <= index < n:
+                raise _point_error(fn, start + int(index), exc) from exc
+            # else rerun point by point to name the failing point
             for i in range(n):
                 try:
-                    fn(X[i], *args)
+                    fn(X[i], *_point_args(args, mapped, i))
                 except Exception as point_exc:
                     raise _point_error(fn, start + i, point_exc) from point_exc
             raise
@@ -232,7 +284,10 @@ def _map_points(fn: Function, X: np.ndarray, args: tuple, kwargs: dict, start: i
     results: list[Any] = []
     append = results.append
     try:
-        if kwargs:
+        if mapped:
+            for i, x in enumerate(X):
+                append(fn(x, *_point_args(args, mapped, i), **kwargs))
+        elif kwargs:
             for x in X:
                 append(fn(x, *args, **kwargs))
         else:
@@ -264,6 +319,9 @@ class _Shipped:
                                 "module level or install cloudpickle") from exc
         return (_load, (self._data,))
 
+    def __dask_tokenize__(self) -> str:  # never pickle fn just to name a dask key
+        return f"vmap-fn-{id(self.fn)}-{id(self)}"
+
 
 def _load(data: bytes) -> _Shipped:
     return _Shipped(pickle.loads(data), data)
@@ -290,9 +348,6 @@ def _dumps(fn: Function) -> bytes:
     Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(fn)
     return buffer.getvalue()
 
-    def __dask_tokenize__(self) -> str:  # never pickle fn just to name a dask key
-        return f"vmap-fn-{id(self.fn)}-{id(self)}"
-
 
 def _unwrap(fn: Any) -> Function:
     return fn.fn if isinstance(fn, _Shipped) else fn
@@ -309,10 +364,10 @@ def _portable(exc: PointError) -> PointError:
     return exc
 
 
-def _run_block(fn: Any, X: np.ndarray, args: tuple, kwargs: dict, start: int) -> Any:
-    """One executor task: fn over the block's rows."""
+def _run_block(fn: Any, X: np.ndarray, args: tuple, kwargs: dict, start: int, mapped: Mapped = ()) -> Any:
+    """One executor task: fn over the block's rows (args: the mapped ones sliced to them)."""
     try:
-        return _map_points(_unwrap(fn), X, args, kwargs, start)
+        return _map_points(_unwrap(fn), X, args, kwargs, start, mapped=mapped)
     except PointError as exc:
         error = _portable(exc)
     raise error  # outside the except block: no __context__ to pickle
@@ -340,13 +395,23 @@ def _dask_rows(X: Any, block: int | None) -> Any:
     return X
 
 
-def _dask_block(Xb: np.ndarray, fn: Any, args: tuple, kwargs: dict, structure: Any, specs: list[Spec],
-                packed: bool, block_info: Any = None) -> np.ndarray:
+class _Args:
+    """The arguments after X as one object of a dask graph (mapped ones whole: each block
+    slices its rows), so that a distributed worker receives them once, not per task."""
+
+    def __init__(self, args: tuple) -> None:
+        self.args = args
+
+
+def _dask_block(Xb: np.ndarray, fn: Any, args: Any, kwargs: dict, structure: Any, specs: list[Spec],
+                packed: bool, mapped: Mapped = (), block_info: Any = None) -> np.ndarray:
     """One dask task: fn over a block of rows; a tuple result packed into one byte array."""
     start = block_info[0]["array-location"][0][0] if block_info else 0
     fn = _unwrap(fn)
+    if isinstance(args, _Args):
+        args = _rows(args.args, mapped, start, start + Xb.shape[0])
     try:
-        out = _map_points(fn, Xb, args, kwargs, start, empty=(structure, specs))
+        out = _map_points(fn, Xb, args, kwargs, start, empty=(structure, specs), mapped=mapped)
     except PointError as exc:
         error = _portable(exc)
     else:
@@ -401,11 +466,13 @@ def _probe_scheduler(X: Any) -> dict[str, Any]:
 class VMapped:
     """``dd.vmap(fn)``: call it as ``vm(X, *args, **kwargs)``; see :func:`vmap`."""
 
-    def __init__(self, fn: Function, executor: Executor | None, block: int | None, probe: Any) -> None:
+    def __init__(self, fn: Function, executor: Executor | None, block: int | None, probe: Any,
+                 in_axes: Any = (0,)) -> None:
         self.fn = fn
         self.executor = executor
         self.block = block
         self.probe = probe
+        self.in_axes = in_axes
         self.__name__ = f"vmap({_name(fn)})"
         self.__doc__ = f"dd.vmap of {_name(fn)}: fn over the leading axis of X, results stacked."
 
@@ -413,12 +480,57 @@ class VMapped:
         return f"<dd.vmap of {_name(self.fn)}>"
 
     def __call__(self, X: Any, *args: Any, **kwargs: Any) -> Any:
+        mapped = self._mapped(len(args))
         if _is_dask_array(X):
-            return self._dask(X, args, kwargs)
+            X = _dask_rows(X, self.block)
+            return self._dask(X, self._mapped_args(args, mapped, X.shape[0]), kwargs, mapped)
         X = self._numpy_input(X)
+        args = self._mapped_args(args, mapped, X.shape[0])
         if self.executor is None:
-            return self._local(X, args, kwargs)
-        return self._executor(X, args, kwargs)
+            return self._local(X, args, kwargs, mapped)
+        return self._executor(X, args, kwargs, mapped)
+
+    # -- mapped arguments --
+
+    def _mapped(self, nargs: int) -> Mapped:
+        """Which of nargs positional arguments after X are mapped (``in_axes``)."""
+        if self.in_axes == 0:
+            return (True,) * nargs
+        axes = self.in_axes[1:]
+        if len(axes) > nargs:
+            raise TypeError(f"dd.vmap: in_axes has {len(self.in_axes)} entries but {_name(self.fn)} got "
+                            f"{1 + nargs} positional arguments; give one entry per positional argument")
+        return tuple(a == 0 for a in axes)
+
+    def _mapped_args(self, args: tuple, mapped: Mapped, n: int) -> tuple:
+        """args with the mapped ones as arrays whose leading axis has X's n points."""
+        if not any(mapped):
+            return args
+        out = list(args)
+        for k, m in enumerate(mapped):
+            if not m:
+                continue
+            a = args[k]
+            what = f"argument {k + 1} after X (in_axes[{k + 1}] = 0)"
+            if _is_dask_array(a):
+                raise TypeError(f"dd.vmap maps {what}, a dask array: pass it as a numpy array (a.compute()); "
+                                "only X may be a dask array")
+            if isinstance(a, (list, tuple)):
+                raise TypeError(f"dd.vmap maps {what} over its leading axis; got a {type(a).__name__} "
+                                "(pass np.asarray(...), with the points along the first axis)")
+            if not isinstance(a, (np.ndarray, Jet)):
+                if not hasattr(a, "__array__"):
+                    raise TypeError(f"dd.vmap maps {what} over its leading axis; got {type(a).__name__} (pass "
+                                    "an array, or in_axes None for an argument shared by every point)")
+                a = np.asarray(a)
+            if not a.shape:
+                raise ValueError(f"dd.vmap maps {what} over its leading axis, but it has shape (); give it "
+                                 "in_axes None to pass it to every point unchanged")
+            if a.shape[0] != n:
+                raise ValueError(f"dd.vmap maps {what} over its leading axis, which has {a.shape[0]} entries, "
+                                 f"but X has {n} points; mapped arguments need one row per point")
+            out[k] = a
+        return tuple(out)
 
     # -- inputs --
 
@@ -444,11 +556,33 @@ class VMapped:
                              f"number); call {_name(self.fn)}(X) directly or map over X[None]")
         return X
 
-    def _empty_result(self, X: Any, args: tuple, kwargs: dict) -> Any:
+    def _empty_result(self, X: Any, args: tuple, kwargs: dict, mapped: Mapped = ()) -> Any:
         """The result for 0 points: from fn.batched, else from the probe point, else an error."""
-        if self.probe is not None and (kwargs or getattr(self.fn, "batched", None) is None):
-            return _empty(*self._probe_specs(self.probe, args, kwargs, index=None))
-        return _map_points(self.fn, X, args, kwargs)  # fn.batched, or EmptyBatchError
+        if self.probe is not None and (kwargs or _batched_form(self.fn, args, mapped) is None):
+            return self._probe_empty(args, kwargs, mapped)
+        try:
+            return _map_points(self.fn, X, args, kwargs, mapped=mapped)  # fn.batched, or EmptyBatchError
+        except EmptyBatchError:
+            if self.probe is None:
+                raise
+        return self._probe_empty(args, kwargs, mapped)   # fn.batched does not know the shapes yet
+
+    def _probe_empty(self, args: tuple, kwargs: dict, mapped: Mapped) -> Any:
+        x0, args0 = self._probe_point(args, mapped)
+        return _empty(*self._probe_specs(x0, args0, kwargs, index=None))
+
+    def _probe_point(self, args: tuple, mapped: Mapped) -> tuple[Any, tuple]:
+        """(x0, args of the probe point): with mapped arguments, probe= holds one value per
+        mapped positional argument, X's first."""
+        if not any(mapped):
+            return self.probe, args
+        count = 1 + sum(mapped)
+        if not isinstance(self.probe, tuple) or len(self.probe) != count:
+            raise TypeError(f"dd.vmap maps {count} positional arguments (in_axes), so probe= must be a tuple of "
+                            f"{count} values: a representative point of each mapped argument, X's first")
+        values = iter(self.probe[1:])
+        return self.probe[0], tuple(next(values) if m else a for a, m in zip(args, mapped, strict=False)) \
+            + args[len(mapped):]
 
     def _probe_specs(self, x0: Any, args: tuple, kwargs: dict, index: int | None) -> tuple[Any, list[Spec]]:
         try:
@@ -462,18 +596,19 @@ class VMapped:
 
     # -- the three ways --
 
-    def _local(self, X: np.ndarray, args: tuple, kwargs: dict) -> Any:
+    def _local(self, X: np.ndarray, args: tuple, kwargs: dict, mapped: Mapped = ()) -> Any:
         if X.shape[0] == 0:
-            return self._empty_result(X, args, kwargs)
-        return _map_points(self.fn, X, args, kwargs)
+            return self._empty_result(X, args, kwargs, mapped)
+        return _map_points(self.fn, X, args, kwargs, mapped=mapped)
 
-    def _executor(self, X: np.ndarray, args: tuple, kwargs: dict) -> Any:
+    def _executor(self, X: np.ndarray, args: tuple, kwargs: dict, mapped: Mapped = ()) -> Any:
         n = X.shape[0]
         if n == 0:
-            return self._empty_result(X, args, kwargs)
+            return self._empty_result(X, args, kwargs, mapped)
         block = self.block or _default_block(self.executor, n)
         shipped = _Shipped(self.fn)
-        futures = [self.executor.submit(_run_block, shipped, X[s:s + block], args, kwargs, s)
+        futures = [self.executor.submit(_run_block, shipped, X[s:s + block], _rows(args, mapped, s, s + block),
+                                        kwargs, s, mapped)
                    for s in range(0, n, block)]
         try:
             parts = [f.result() for f in futures]   # in order: the first failing block's error
@@ -490,7 +625,7 @@ class VMapped:
         columns = zip(*(_leaves(p) for p in parts), strict=True)
         return _rebuild(structure, iter(np.concatenate(c) for c in columns))
 
-    def _dask(self, X: Any, args: tuple, kwargs: dict) -> Any:
+    def _dask(self, X: Any, args: tuple, kwargs: dict, mapped: Mapped = ()) -> Any:
         if self.executor is not None:
             raise TypeError("dd.vmap with a dask array X runs on dask's scheduler, not on executor=: drop "
                             "executor= and pick the scheduler with dask.config.set(scheduler=...) or a "
@@ -498,13 +633,13 @@ class VMapped:
         import dask
         import dask.array as da
 
-        X = _dask_rows(X, self.block)
         n = X.shape[0]
         if n == 0:
-            empty = self._empty_result(np.empty(X.shape, X.dtype), args, kwargs)
+            empty = self._empty_result(np.empty(X.shape, X.dtype), args, kwargs, mapped)
             return _rebuild(_structure(empty), iter([da.from_array(a) for a in _leaves(empty)]))
         # shapes and dtypes from one point, computed eagerly here
-        structure, specs = self._probe_specs(X[0].compute(**_probe_scheduler(X)), args, kwargs, index=0)
+        structure, specs = self._probe_specs(X[0].compute(**_probe_scheduler(X)), _point_args(args, mapped, 0),
+                                             kwargs, index=0)
         for _, dtype in specs:
             if dtype.kind not in "biufc":
                 raise TypeError(f"dd.vmap over a dask array needs numeric results; {_name(self.fn)} returned "
@@ -513,17 +648,21 @@ class VMapped:
         # fn as one key of the graph that every block depends on: a worker receives and
         # unpickles it once (not with every task), and keeps it for the blocks it runs
         shipped = dask.delayed(_Shipped(self.fn), name=f"vmap-fn-{_name(self.fn)}-{token}")
+        if any(mapped):   # one key holding them; each block slices its rows
+            args = dask.delayed(_Args(args), name=f"vmap-args-{_name(self.fn)}-{token}")
+        else:
+            mapped = ()
         rows = X.chunks[0]
         packed = structure is not None
         if not packed:
             (shape, dtype), = specs
-            return X.map_blocks(_dask_block, shipped, args, kwargs, structure, specs, False,
+            return X.map_blocks(_dask_block, shipped, args, kwargs, structure, specs, False, mapped,
                                 name=f"vmap-{_name(self.fn)}-{token}", dtype=dtype,
                                 meta=np.empty((0,) * (1 + len(shape)), dtype),
                                 chunks=(rows,) + tuple((s,) for s in shape),
                                 **_reshape_kwargs(X.ndim, 1 + len(shape)))
         sizes = [int(np.prod(s, dtype=np.int64)) * d.itemsize for s, d in specs]
-        table = X.map_blocks(_dask_block, shipped, args, kwargs, structure, specs, True,
+        table = X.map_blocks(_dask_block, shipped, args, kwargs, structure, specs, True, mapped,
                              name=f"vmap-{_name(self.fn)}-{token}", dtype=np.uint8,
                              meta=np.empty((0, 0), np.uint8), chunks=(rows, (sum(sizes),)),
                              **_reshape_kwargs(X.ndim, 2))
@@ -551,8 +690,26 @@ def _check_block(block: Any) -> int | None:
     return int(block)
 
 
+def _check_in_axes(in_axes: Any) -> Any:
+    """0 (every positional argument mapped) or a tuple of 0/None entries starting with 0."""
+    def entry(a: Any) -> bool:
+        return a is None or (isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) and a == 0)
+
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    if entry(in_axes) and in_axes is not None:
+        return 0
+    if isinstance(in_axes, tuple) and in_axes and all(entry(a) for a in in_axes):
+        if in_axes[0] is None:
+            raise ValueError("dd.vmap always maps X, its first argument: in_axes[0] must be 0")
+        return tuple(None if a is None else 0 for a in in_axes)
+    raise ValueError(f"in_axes must be 0 (map the leading axis of every positional argument) or a tuple of 0 "
+                     f"(mapped) and None (shared) per positional argument, X's first; got {in_axes!r}. dd.vmap maps "
+                     "leading axes only: move another axis first with np.moveaxis(a, axis, 0)")
+
+
 def vmap(fn: Function, *, executor: Executor | None = None, block: int | None = None,
-         probe: Any = None) -> VMapped:
+         probe: Any = None, in_axes: int | tuple[int | None, ...] = (0,)) -> VMapped:
     """``fn`` mapped over the leading axis of ``X``: ``dd.vmap(fn)(X, *args, **kwargs)``.
 
     Evaluates ``fn(X[i], *args, **kwargs)`` for each ``i`` and stacks the results on a new
@@ -571,7 +728,20 @@ def vmap(fn: Function, *, executor: Executor | None = None, block: int | None = 
         block: points per executor task (default: about 4 tasks per worker); with a dask
             ``X``, rechunks its leading axis to ``block`` rows per task.
         probe: a representative point, evaluated once to learn the result's shapes and
-            dtypes when ``X`` has no points (see "Empty X").
+            dtypes when ``X`` has no points (see "Empty X"); with mapped arguments after
+            X, a tuple of one representative value per mapped argument, X's first.
+        in_axes: which positional arguments are mapped over their leading axis, as in
+            ``jax.vmap``: a tuple with one entry per positional argument, ``0`` (mapped:
+            argument k of point i is ``a_k[i]``) or ``None`` (the same value at every
+            point); ``0`` alone maps every positional argument; a tuple shorter than the
+            arguments leaves the rest shared.  X is always mapped (``in_axes[0] == 0``).
+            Default ``(0,)``: only X is mapped, every other argument is shared; **unlike**
+            ``jax.vmap``, whose default ``in_axes=0`` maps them all (pass ``in_axes=0``
+            for that).  Keyword arguments are never mapped.  Mapped arguments need as
+            many rows as X (numpy arrays, also with a dask ``X``: each block takes its
+            rows).  ``dd.vmap(functools.partial(dd.jvp, f), in_axes=(0, 0))(X, V)`` is
+            the JVP at X[i] along V[i]; ``in_axes=(0, None)`` (the default) shares one
+            direction.
 
     Where it runs:
         * a numpy ``X`` (or any object with ``__array__``; lists and tuples are refused as
@@ -590,8 +760,13 @@ def vmap(fn: Function, *, executor: Executor | None = None, block: int | None = 
         axis and any number of rows, 0 included.  ``dd.vmap`` calls it once per block (all
         of ``X`` locally, each task's rows on an executor or dask) instead of looping.
         numba-engine transforms provide it as one compiled loop over the points, parallel
-        across cores.  It is not used when keyword arguments are given.  If it raises,
-        ``dd.vmap`` reruns the block point by point to report the failing point's index.
+        across cores (every transform: ``derivative``, ``second_derivative``, ``grad``,
+        ``value_and_grad``, ``jacobian``, ``value_and_jacobian``, ``hessian``,
+        ``value_grad_hessian``; and ``functools.partial(dd.jvp, f)`` /
+        ``functools.partial(dd.hvp, f)`` with the direction mapped or shared).  It is not
+        used when keyword arguments are given, nor (``fn.batched``) when arguments after
+        X are mapped.  If it raises, ``dd.vmap`` reports the point the exception's
+        ``point_index`` names, else reruns the block point by point to find it.
 
     Empty X:
         0 points cannot show the result's shape without calling ``fn`` (numpy's
@@ -625,4 +800,4 @@ def vmap(fn: Function, *, executor: Executor | None = None, block: int | None = 
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError(f"executor must be a concurrent.futures.Executor (ThreadPoolExecutor, "
                         f"ProcessPoolExecutor, Client.get_executor()), got {type(executor).__name__}")
-    return VMapped(fn, executor, _check_block(block), probe)
+    return VMapped(fn, executor, _check_block(block), probe, _check_in_axes(in_axes))

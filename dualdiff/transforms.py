@@ -95,8 +95,10 @@ def _hesss(raw: tuple, xs: tuple[int, ...]) -> Any:
 _T = Transform
 TRANSFORMS: dict[str, Transform] = {t.name: t for t in (
     _T("derivative", "jvp", lambda r, xs: result(r[1]), unit=True,
-       scalar_x="dd.jacobian, or dd.jvp(f, x, np.ones_like(x)) for an elementwise function"),
-    _T("second_derivative", "second", lambda r, xs: result(r[1]), scalar_x="dd.hessian"),
+       scalar_x="dd.jacobian, or dd.jvp(f, x, np.ones_like(x)) for an elementwise function",
+       read_many=lambda r, xs: r[1]),
+    _T("second_derivative", "second", lambda r, xs: result(r[1]), scalar_x="dd.hessian",
+       read_many=lambda r, xs: r[1]),
     _T("grad", "gradient", _checked_grad, read_many=_grads),
     _T("value_and_grad", "gradient", lambda r, xs: (_scalar_f(r[0], "grad"), _grad(r, xs)),
        read_many=lambda r, xs: (r[0], _grads(r, xs))),
@@ -264,6 +266,60 @@ def hvp(f: Function, x: Any, v: Any, *args: Any, chunk: int | None = None, engin
     """H(x)·v for scalar f without forming H: hyper-dual passes with ε1 = v, ε2 = e_j
     give (H·v)_j = vᵀ H e_j in the ε1ε2 part."""
     return Plan.of(TRANSFORMS["hvp"], f, x, chunk=chunk, engine=engine).run(x, v, args, kwargs)
+
+
+def _batched_partial(name: str) -> Callable[..., Any]:
+    """``dd.jvp.batched_partial`` / ``dd.hvp.batched_partial``: how ``dd.vmap`` batches
+    ``functools.partial(dd.jvp, f)`` (a function of one point ``(x, v, *args)``).
+
+    ``batched_partial(bound, keywords, mapped)``, with ``bound`` the partial's positional
+    arguments (``(f,)``), ``keywords`` its keyword arguments and ``mapped`` one flag per
+    argument after x (is it mapped over points?), returns ``batched(X, args)`` or None
+    where there is no compiled loop (not a numba function, the Python engine, mapped extra
+    arguments of f, other bound arguments).  ``batched(X, (V, *f_args))`` returns the
+    per-point results stacked, bit for bit: V of X's shape (a direction per point) when
+    ``mapped[0]``, else one direction of a point's shape shared by all.
+    """
+    t = TRANSFORMS[name]
+    allowed = {"engine", "chunk"} if name == "hvp" else {"engine"}
+
+    def batched_partial(bound: tuple, keywords: dict, mapped: tuple[bool, ...]) -> Callable[..., Any] | None:
+        if len(bound) != 1 or not set(keywords) <= allowed or not mapped or any(mapped[1:]):
+            return None
+        f, engine, chunk = bound[0], keywords.get("engine", "auto"), keywords.get("chunk")
+        if engine == "python" or not _checks.is_numba(f):
+            return None
+        v_mapped = mapped[0]
+
+        def batched(X: Any, args: tuple) -> Any:
+            V, f_args = args[0], args[1:]
+            X = _checks.real_array(X, f"vmap of dd.{name}", "X")
+            xs = X.shape[1:]
+            p = Plan.of(t, f, np.zeros(xs), chunk=chunk, engine=engine)
+            if not (p.engine.name == "numba" and not p.nested and p.executor is None):
+                raise TypeError(f"no compiled loop for dd.{name} of {getattr(f, '__name__', 'f')}")
+            if v_mapped:
+                V = _checks.real_array(V, f"vmap of dd.{name}", "v")
+                if V.shape != X.shape:
+                    raise ValueError(f"dd.{name} needs v with the shape of x {xs}, got {V.shape[1:]} per point")
+            else:
+                v = _checks.direction(_zeros_point(xs), V, name)
+                V = np.broadcast_to(np.asarray(v, dtype=np.float64), X.shape)
+            raw = p.runner.batched(X, f_args, V=V)
+            return (raw[0], raw[1]) if name == "jvp" else raw[1].reshape(X.shape)
+
+        return batched
+
+    return batched_partial
+
+
+def _zeros_point(xs: tuple[int, ...]) -> Any:
+    """A point of shape xs (zeros), as the direction checks compare shapes with it."""
+    return np.zeros(xs)[()]
+
+
+jvp.batched_partial = _batched_partial("jvp")  # type: ignore[attr-defined]
+hvp.batched_partial = _batched_partial("hvp")  # type: ignore[attr-defined]
 
 
 def plan(transform: str, f: Function, x: Any, *, chunk: int | None = None, engine: str = "auto",

@@ -454,33 +454,39 @@ def make_second_derivative_driver(f: Any, tt: HyperDualType, prepare: Any) -> An
 
 # -- batched drivers: one compiled loop over many points ------------------------------------
 #
-# ``driver(X, shape, outs, failed, *args)``: X (N, n) holds the points (rows), ``outs`` a
-# tuple of stacked output arrays (leading axis N) and ``failed`` (B,) one slot per block
-# of consecutive points.  Blocks run in parallel (numba.prange) when the driver was made
-# with parallel=True; each block allocates its own jets (per-thread scratch) and runs the
-# points' bodies in order.  An exception raised at a point stops its block: failed[b]
-# is that point's index (-1 where the block finished), and the caller reruns the point
-# to raise the exception itself (numba cannot carry exceptions out of a parallel region).
+# ``driver(X, V, shape, outs, failed, *args)``: X (N, n) holds the points (rows), V (N, n)
+# the directions of jvp/hvp kernels (one row per point; a shared direction is a broadcast
+# view; other kernels get X again and ignore it), ``outs`` a tuple of stacked output arrays
+# (leading axis N) and ``failed`` (B,) one slot per block of consecutive points.  Blocks
+# run in parallel (numba.prange) when the driver was made with parallel=True; each block
+# allocates its own jets (per-thread scratch) and runs the points' bodies in order.  An
+# exception raised at a point stops its block: failed[b] is that point's index (-1 where
+# the block finished), and the caller reruns the point to raise the exception itself
+# (numba cannot carry exceptions out of a parallel region).
+#
+# The point functions of the gradient, Jacobian and Hessian call the same bodies as the
+# single-point drivers; those of jvp, hvp and the second derivative repeat the
+# single-point drivers' operations in the same order (tests/batching compare the bits).
 
 def _batched(point: Any, tt: Any, parallel: bool) -> Any:
     @numba.njit
-    def block(X, shape, outs, p0, p1, args):
+    def block(X, V, shape, outs, p0, p1, args):
         xd = np.empty(X.shape[1], dtype=tt)
         p = p0
         try:
             while p < p1:
-                point(xd, X[p], shape, outs, p, args)
+                point(xd, X[p], V[p], shape, outs, p, args)
                 p += 1
         except Exception:  # noqa: BLE001 - reported by index, rerun by the caller
             return p
         return -1
 
     @numba.njit(parallel=parallel)
-    def batched_driver(X, shape, outs, failed, *args):
+    def batched_driver(X, V, shape, outs, failed, *args):
         nb = failed.shape[0]
         npts = X.shape[0]
         for b in numba.prange(nb):
-            failed[b] = block(X, shape, outs, b * npts // nb, (b + 1) * npts // nb, args)
+            failed[b] = block(X, V, shape, outs, b * npts // nb, (b + 1) * npts // nb, args)
 
     return batched_driver
 
@@ -490,7 +496,7 @@ def make_batched_gradient_driver(f: Any, tt: DualType, prepare: Any, parallel: b
     body = make_gradient_body(f, tt, prepare)
 
     @numba.njit
-    def gradient_point(xd, x, shape, outs, p, args):
+    def gradient_point(xd, x, v, shape, outs, p, args):
         values, G, bad = outs
         values[p], bad[p] = body(xd, x, shape, G[p], args)
 
@@ -504,7 +510,7 @@ def make_batched_jacobian_driver(f: Any, tt: DualType, prepare: Any, parallel: b
     first, rest = make_jacobian_body(f, tt, prepare)
 
     @numba.njit
-    def jacobian_point(xd, x, shape, outs, p, args):
+    def jacobian_point(xd, x, v, shape, outs, p, args):
         values, J, bad, oshape = outs
         out = first(xd, x, shape, 0, args)
         if not shape_matches(output_shape(out), oshape):
@@ -520,13 +526,92 @@ def make_batched_hessian_driver(f: Any, tt: HyperDualType, prepare: Any, paralle
     body = make_hessian_body(f, tt, prepare)
 
     @numba.njit
-    def hessian_point(xd, x, shape, outs, p, args):
+    def hessian_point(xd, x, v, shape, outs, p, args):
         values, G, H, bad = outs
         n = x.shape[0]
         values[p], bad[p] = body(xd, x, shape, G[p], H[p], 0, n, args)
         mirror_upper(H[p])
 
     return _batched(hessian_point, tt, parallel)
+
+
+def make_batched_jvp_driver(f: Any, tt: DualType, prepare: Any, parallel: bool = True) -> Any:
+    """f(x) and J·v at every row x of X, v the same row of V (the operations of
+    :func:`make_jvp_driver`, tt.n == 1): outs = (values (N, m), JV (N, m), had_nan (N,),
+    oshape (int64 array)); a point whose output has another shape fails (ValueError)."""
+
+    @numba.njit
+    def jvp_point(xd, x, v, shape, outs, p, args):
+        values, JV, bad, oshape = outs
+        n = x.shape[0]
+        for j in range(n):
+            xd[j] = T.new_dual(tt, x[j], T.vsplat(tt, v[j]))
+        out = f(prepare(xd, shape), *args)
+        if not shape_matches(output_shape(out), oshape):
+            raise ValueError("f returned an output of another shape at this point")
+        b = False
+        for i in range(values.shape[1]):
+            r = output_item(out, i, tt)
+            values[p, i] = r.value
+            JV[p, i] = T.vget(r.eps, 0)
+            b = b or T.vhasnan(r.eps)
+        bad[p] = b
+
+    return _batched(jvp_point, tt, parallel)
+
+
+def make_batched_second_derivative_driver(f: Any, tt: HyperDualType, prepare: Any, parallel: bool = True) -> Any:
+    """f(x) and f''(x) at every row x (one number) of X (the operations of
+    :func:`make_second_derivative_driver`): outs = (values (N, m), D2 (N, m), had_nan (N,),
+    oshape (int64 array))."""
+
+    @numba.njit
+    def second_point(xd, x, v, shape, outs, p, args):
+        values, D2, bad, oshape = outs
+        xd[0] = T.new_hyperdual(tt, x[0], T.vsplat(tt, 1.0), 1.0, T.vzero(tt))
+        out = f(prepare(xd, shape), *args)
+        if not shape_matches(output_shape(out), oshape):
+            raise ValueError("f returned an output of another shape at this point")
+        b = False
+        for i in range(values.shape[1]):
+            r = output_item(out, i, tt)
+            values[p, i] = r.value
+            D2[p, i] = T.vget(r.eps12, 0)
+            b = b or T.vhasnan(r.eps1) or T.vhasnan(r.eps12) or np.isnan(r.eps2)
+        bad[p] = b
+
+    return _batched(second_point, tt, parallel)
+
+
+def make_batched_hvp_driver(f: Any, tt: HyperDualType, prepare: Any, parallel: bool = True) -> Any:
+    """f(x) and H·v at every row x of X, v the same row of V (the operations of
+    :func:`make_hvp_driver`): outs = (values (N,), HV (N, n), had_nan (N,))."""
+    N = tt.n
+
+    @numba.njit
+    def hvp_point(xd, x, v, shape, outs, p, args):
+        values, HV, bad = outs
+        n = x.shape[0]
+        for j in range(n):
+            xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), v[j], T.vzero(tt))
+        b = False
+        value = 0.0
+        if n == 0:
+            value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
+        for j0 in range(0, n, N):
+            j1 = min(j0 + N, n)
+            for j in range(j0, j1):
+                xd[j] = T.new_hyperdual(tt, x[j], T.vunit(tt, j - j0), v[j], T.vzero(tt))
+            value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
+            for k in range(j1 - j0):
+                HV[p, j0 + k] = T.vget(r.eps12, k)
+            b = b or T.vhasnan(r.eps1) or T.vhasnan(r.eps12) or np.isnan(r.eps2)
+            for j in range(j0, j1):
+                xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), v[j], T.vzero(tt))
+        values[p] = value
+        bad[p] = b
+
+    return _batched(hvp_point, tt, parallel)
 
 
 FACTORIES = {
@@ -546,4 +631,7 @@ BATCHED_FACTORIES = {
     "gradient": (make_batched_gradient_driver, DualType),
     "jacobian": (make_batched_jacobian_driver, DualType),
     "hessian": (make_batched_hessian_driver, HyperDualType),
+    "jvp": (make_batched_jvp_driver, DualType),
+    "hvp": (make_batched_hvp_driver, HyperDualType),
+    "second": (make_batched_second_derivative_driver, HyperDualType),
 }

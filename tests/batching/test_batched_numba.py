@@ -182,7 +182,6 @@ def test_vmap_runs_through_batched_and_equals_the_loop():
 def test_only_numba_engine_transforms_have_it():
     assert getattr(dd.grad(energy.py_func), "batched", None) is None
     assert getattr(dd.grad(energy, engine="python"), "batched", None) is None
-    assert getattr(dd.derivative(scalar_point), "batched", None) is None
     with ThreadPoolExecutor(1) as ex:
         assert getattr(dd.jacobian(field, executor=ex), "batched", None) is None
 
