@@ -128,6 +128,10 @@ def parallel_allowed() -> bool:
     return multiprocessing.get_start_method(allow_none=True) not in (None, "fork")
 
 
+# kernels whose batched outputs end with f's output shape (an int64 array), and their names
+_SHAPED = ("jacobian", "jvp", "second")
+_KERNEL_NAMES = {"jacobian": "Jacobian", "jvp": "derivative (jvp)", "second": "second derivative"}
+
 # blocks of points per thread in a batched call: per-thread scratch is allocated per block,
 # and more blocks than threads even out points of unequal cost
 BLOCKS_PER_THREAD = 4
@@ -268,6 +272,7 @@ class Runner:
             return np.float64(value), g, h
         if kernel == "second":
             values, d2, oshape, _ = self._run((xf, (), *args))
+            self._oshape = oshape  # for a batch of 0 points
             return values.reshape(oshape)[()], d2.reshape(oshape)[()]
         if type(v) is np.ndarray and v.dtype is _F64 and v.ndim == 1 and v.flags.c_contiguous:
             vf = v
@@ -275,6 +280,7 @@ class Runner:
             vf = np.ascontiguousarray(real_array(v, kernel, "v")).reshape(-1)
         if kernel == "jvp":
             values, jv, oshape, _ = self._run((xf, vf, shape) + args)
+            self._oshape = oshape  # for a batch of 0 points
             if not oshape:
                 return values[0], jv[0]
             return values.reshape(oshape), jv.reshape(oshape)
@@ -282,10 +288,14 @@ class Runner:
         value, _ = self._run((xf, vf, shape, hv) + args)
         return np.float64(value), hv
 
-    def batched(self, X: np.ndarray, args: tuple) -> tuple:
+    def batched(self, X: np.ndarray, args: tuple, V: np.ndarray | None = None) -> tuple:
         """The kernel's output at every point X[p] (X float64 of shape (N,) + x.shape),
-        stacked on a leading axis of N: what stacking ``self(X[p], None, args, {})`` gives,
+        stacked on a leading axis of N: what stacking ``self(X[p], V[p], args, {})`` gives,
         bit for bit, from one compiled loop over the points (parallel across cores).
+
+        ``V``: the directions of the jvp and hvp kernels, float64 of X's shape (one per
+        point; a direction shared by every point may be a broadcast view); None for the
+        jvp kernel means v = 1 at every point (``dd.derivative``).  Other kernels take none.
 
         NaN-safe redo per point; a point at which f raises is rerun alone to raise its
         exception, with a note naming the point and its index as ``exc.point_index``.
@@ -295,33 +305,49 @@ class Runner:
             raise NotImplementedError(f"no batched loop for the {kernel} kernel")
         N, xs = X.shape[0], X.shape[1:]
         n = math.prod(xs)
-        shape = None if len(xs) == 1 else xs  # what f gets: as the single-point driver gives it
+        if kernel == "second":
+            shape: Any = ()  # the second-derivative driver hands f the scalar element
+        else:
+            shape = None if len(xs) == 1 else xs  # what f gets: as the single-point driver gives it
         X2 = np.ascontiguousarray(X).reshape(N, n)
+        V2 = X2  # kernels without a direction ignore it
+        if kernel == "jvp" and V is None:
+            V = np.broadcast_to(np.float64(1.0), X.shape)  # the derivative: v = 1
+        if kernel in ("jvp", "hvp"):
+            if V is None or V.shape != X.shape:
+                raise ValueError(f"the batched {kernel} kernel needs one direction per point, shape {X.shape}; "
+                                 f"got {None if V is None else V.shape}")
+            V2 = V.reshape(N, n)  # a view (broadcast views reshape as views)
+        elif V is not None:
+            raise TypeError(f"the {kernel} kernel takes no direction")
         oshape: tuple[int, ...] = ()
         if N:
             # the first point through the single-point path: settles compilation (and
             # whether f writes into its input), raises f's errors and gives f(x)'s shape
-            first = self._point(X, 0, args)
+            first = self._point(X, V, 0, args)
             oshape = np.shape(first[0])
-        elif kernel == "jacobian":
+        elif kernel in _SHAPED:
             if self._oshape is None:
                 from ..batching import EmptyBatchError
 
                 raise EmptyBatchError(
-                    f"the Jacobian of {getattr(f, '__name__', 'f')} at 0 points: the shape of f's output is "
-                    "unknown until f has run once; pass a representative point (dd.vmap(fn, probe=x0)), or "
-                    "skip the call when X is empty")
+                    f"the {_KERNEL_NAMES[kernel]} of {getattr(f, '__name__', 'f')} at 0 points: the shape of f's "
+                    "output is unknown until f has run once; pass a representative point (dd.vmap(fn, "
+                    "probe=x0)), or skip the call when X is empty")
             oshape = self._oshape
         outs = self._outputs(N, n, oshape)
         if N:
-            self._run_batched(X, X2, shape, outs, args)
+            self._run_batched(X, V, X2, V2, shape, outs, args)
         return self._stacked(outs, N, n, oshape)
 
     _oshape: tuple[int, ...] | None = None
 
-    def _point(self, X: np.ndarray, p: int, args: tuple) -> tuple:
+    def _point(self, X: np.ndarray, V: np.ndarray | None, p: int, args: tuple) -> tuple:
+        v = None if V is None else V[p]
+        if self.kernel == "jvp" and v.ndim == 0:
+            v = np.float64(v)  # as dd.derivative passes it
         try:
-            res = self(X[p], None, args, {})
+            res = self(X[p], v, args, {})
         except Exception as exc:
             exc.point_index = p  # type: ignore[attr-defined]
             exc.add_note(f"(dualdiff: at point {p} of the batch, X[{p}])")
@@ -331,51 +357,62 @@ class Runner:
 
     def _outputs(self, N: int, n: int, oshape: tuple[int, ...]) -> tuple:
         bad = np.zeros(N, dtype=np.bool_)
-        if self.kernel == "gradient":
+        kernel = self.kernel
+        if kernel == "gradient":
             return np.empty(N), np.empty((N, n)), bad
-        if self.kernel == "hessian":
+        if kernel == "hessian":
             return np.empty(N), np.empty((N, n)), np.empty((N, n, n)), bad
+        if kernel == "hvp":
+            return np.empty(N), np.empty((N, n)), bad
         m = math.prod(oshape)
-        return np.empty((N, m)), np.empty((N, m, n)), bad, np.array(oshape, dtype=np.int64)
+        second = (N, m, n) if kernel == "jacobian" else (N, m)   # J, or J·v / f''
+        return np.empty((N, m)), np.empty(second), bad, np.array(oshape, dtype=np.int64)
 
     def _stacked(self, outs: tuple, N: int, n: int, oshape: tuple[int, ...]) -> tuple:
-        if self.kernel == "gradient":
+        kernel = self.kernel
+        if kernel in ("gradient", "hvp"):
             return outs[0], outs[1]
-        if self.kernel == "hessian":
+        if kernel == "hessian":
             return outs[0], outs[1], outs[2]
-        return outs[0].reshape((N,) + oshape), outs[1].reshape((N,) + oshape + (n,))
+        if kernel == "jacobian":
+            return outs[0].reshape((N,) + oshape), outs[1].reshape((N,) + oshape + (n,))
+        return outs[0].reshape((N,) + oshape), outs[1].reshape((N,) + oshape)
 
-    def _run_batched(self, X: np.ndarray, X2: np.ndarray, shape: Any, outs: tuple, args: tuple,
-                     safe: bool = False, index: np.ndarray | None = None) -> None:
-        """Fill ``outs`` at the rows of X2 (``index``: their indices in the caller's X)."""
+    def _run_batched(self, X: np.ndarray, V: np.ndarray | None, X2: np.ndarray, V2: np.ndarray, shape: Any,
+                     outs: tuple, args: tuple, safe: bool = False, index: np.ndarray | None = None) -> None:
+        """Fill ``outs`` at the rows of X2 (V2: their directions; ``index``: their indices
+        in the caller's X)."""
         f, kernel, k = self.f, self.kernel, self.k
         N = X2.shape[0]
         parallel = parallel_allowed()
         threads = numba.get_num_threads() if parallel else 1
         failed = np.full(min(N, BLOCKS_PER_THREAD * threads), -1, dtype=np.int64)
         try:
-            batched_driver(f, kernel, k, safe, parallel)(X2, shape, outs, failed, *args)
+            batched_driver(f, kernel, k, safe, parallel)(X2, V2, shape, outs, failed, *args)
         except errors.TypingError as exc:
             raise translate(exc, f) from None
         if (failed >= 0).any():
             p = int(failed[failed >= 0].min())
-            self._failed(X, p if index is None else int(index[p]), args)
-        per_point = 3 if kernel == "jacobian" else len(outs)  # the Jacobian's last: its output shape
+            self._failed(X, V, p if index is None else int(index[p]), args)
+        per_point = 3 if kernel in _SHAPED else len(outs)  # their last: the output shape
         bad = outs[per_point - 1]
         if not safe and bad.any():  # NaN partials at some points: redo those NaN-safely
             idx = np.flatnonzero(bad)
             sub = tuple(o[idx] for o in outs[:per_point]) + outs[per_point:]
-            self._run_batched(X, X2[idx], shape, sub, args, safe=True, index=idx)
+            X2i = X2[idx]
+            self._run_batched(X, V, X2i, X2i if V2 is X2 else V2[idx], shape, sub, args, safe=True, index=idx)
             for o, so in zip(outs[:per_point], sub[:per_point], strict=True):
                 o[idx] = so
 
-    def _failed(self, X: np.ndarray, p: int, args: tuple) -> None:
+    def _failed(self, X: np.ndarray, V: np.ndarray | None, p: int, args: tuple) -> None:
         """Point p failed in the compiled loop: rerun it alone to raise f's own exception."""
-        res = self._point(X, p, args)  # raises what f raises, naming the point
-        first = self._point(X, 0, args)
-        raise ValueError(
+        res = self._point(X, V, p, args)  # raises what f raises, naming the point
+        first = self._point(X, V, 0, args)
+        exc = ValueError(
             f"{getattr(self.f, '__name__', 'f')} returned an output of shape {np.shape(first[0])} at point 0 "
             f"(X[0]) but {np.shape(res[0])} at point {p} (X[{p}]); a batch needs one output shape")
+        exc.point_index = p  # type: ignore[attr-defined]
+        raise exc
 
     def fast(self, read: Callable[[tuple, tuple[int, ...]], Any], shape: tuple[int, ...]
              ) -> Callable[[np.ndarray, tuple], Any]:
