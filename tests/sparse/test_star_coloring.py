@@ -226,3 +226,34 @@ def test_arrowhead_uses_two_colours_and_a_wrong_pattern_raises(f):
     wrong[0, 5] = wrong[5, 0] = False
     with pytest.raises(sparse.PatternError, match=r"\(0, 5\)"):
         sparse.hessian(f, pattern=wrong)(x, *args)
+
+
+def test_detected_arrowhead_pattern_gets_the_star_colouring():
+    """pattern="auto": f = x0·Σ sin(x_i) + Σ x_i⁴ has an arrowhead Hessian,
+    H[0, 0] = 12 x0², H[0, i] = cos(x_i), H[i, i] = -x0 sin(x_i) + 12 x_i²."""
+    def f(x):
+        return x[0] * np.sum(np.sin(x[1:])) + np.sum(x ** 4)
+
+    x = np.random.default_rng(5).uniform(-1, 1, 30)
+    h = sparse.hessian(f)
+    H = h(x)
+    plan = h.plan(x)
+    assert (plan.kind, plan.coloring, plan.ncolors) == ("hessian", "star", 2)
+    expected = np.diag(12 * x ** 2)
+    expected[0, 1:] = expected[1:, 0] = np.cos(x[1:])
+    expected[np.arange(1, 30), np.arange(1, 30)] -= x[0] * np.sin(x[1:])
+    np.testing.assert_allclose(H.toarray(), expected, rtol=1e-13, atol=1e-13)
+
+
+def test_executor_gives_the_local_result_bit_for_bit():
+    from concurrent.futures import ThreadPoolExecutor
+
+    A = arrow(12)
+    rng = np.random.default_rng(4)
+    args = terms(A, rng)
+    x = rng.uniform(-1, 1, 12)
+    with ThreadPoolExecutor(2) as ex:
+        for f in (f_numpy, f_numba):
+            local = sparse.hessian(f, pattern=A)(x, *args)
+            tasks = sparse.hessian(f, pattern=A, executor=ex)(x, *args)
+            assert (local != tasks).nnz == 0
