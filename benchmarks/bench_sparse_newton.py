@@ -8,7 +8,10 @@ norm.  Rows: dualdiff's sparse Newton with sum detection (``sparse=True``, f wri
 with np.sum), with the element vector (``separable=True``), scipy's ``trust-constr``
 with dualdiff's exact sparse derivatives (``scipy_derivatives(f, sparse=True)``), and
 ``trust-constr`` with finite differences (dense: n + 1 evaluations of f per gradient
-and a dense quasi-Newton matrix, so it is run only for n ≤ 1000).
+and a dense quasi-Newton matrix, so it is run only for n ≤ 1000).  With scikit-sparse
+installed (CHOLMOD; ``pip install "scikit-sparse<0.5"`` builds against Debian 12's
+SuiteSparse 5 from ``apt install libsuitesparse-dev``), the sparse=True row is run with
+CHOLMOD and again with scipy's SuperLU.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 import scipy.optimize as so
 
 from dualdiff import optimize
+from dualdiff.optimize import sparse_linalg
 
 
 def ext_rosenbrock(x: np.ndarray) -> float:
@@ -57,8 +61,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for n in sizes:
         x0 = np.tile([-1.2, 1.0], n // 2)
-        row("dualdiff newton, sparse=True (sum found in f)", n,
+        row(f"dualdiff newton, sparse=True (sum found in f), {sparse_linalg.backend()}", n,
             lambda x0=x0: optimize.minimize(ext_rosenbrock, x0, method="newton", sparse=True))
+        if sparse_linalg.HAVE_CHOLMOD:  # the same with scipy's SuperLU, for comparison
+            sparse_linalg.HAVE_CHOLMOD = False
+            row("dualdiff newton, sparse=True (sum found in f), superlu", n,
+                lambda x0=x0: optimize.minimize(ext_rosenbrock, x0, method="newton", sparse=True))
+            sparse_linalg.HAVE_CHOLMOD = True
         row("dualdiff newton, separable=True (terms given)", n,
             lambda x0=x0: optimize.minimize(ext_rosenbrock_terms, x0, method="newton", separable=True))
         d = optimize.scipy_derivatives(ext_rosenbrock, sparse=True)
