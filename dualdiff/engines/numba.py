@@ -116,6 +116,60 @@ def batched_driver(f: Any, kernel: str, k: int, safe: bool, parallel: bool) -> A
     return drv
 
 
+# lane counts of the sparse transforms' compressed passes: c colours ride on the smallest
+# of these that holds them (chunks of the largest beyond), so few jet types get compiled
+SPARSE_LANES = (1, 2, 3, 4, 6, 8, 12, 16)
+
+
+def sparse_lanes(c: int) -> int:
+    """Lanes per compressed pass for c colours (``SPARSE_LANES``)."""
+    for k in SPARSE_LANES:
+        if c <= k:
+            return k
+    return SPARSE_LANES[-1]
+
+
+def sparse_driver(f: Any, kind: str, k: int, safe: bool) -> Any:
+    """The compiled compressed-pass driver of f (``dualdiff.jit._sparse_drivers``; kind
+    "jacobian", "sum_grad" or "sum_hessian") with k lanes, compiled on first use."""
+    from ..jit._sparse_drivers import SPARSE_FACTORIES
+
+    d = _drivers_of(f)
+    key = (f"sparse-{kind}", k, safe, d.fresh)
+    drv = d.compiled.get(key)
+    if drv is None:
+        factory, jet = SPARSE_FACTORIES[kind]
+        drv = d.compiled[key] = factory(f, jet(k, safe), prepare_fresh if d.fresh else prepare_readonly)
+    return drv
+
+
+def sparse_call(f: Any, kind: str, k: int, safe: bool, args: tuple) -> tuple:
+    """Call a compressed-pass driver as :func:`call` calls the dense ones (a fresh seeded
+    input per pass for an f that writes into its input; numba's errors translated)."""
+    try:
+        return sparse_driver(f, kind, k, safe)(*args)
+    except errors.TypingError as exc:
+        d = _drivers_of(f)
+        if d.fresh:
+            raise translate(exc, f) from None
+        d.fresh = True
+        try:
+            return sparse_call(f, kind, k, safe, args)
+        except errors.TypingError:
+            d.fresh = False
+            raise translate(exc, f) from None
+
+
+def sparse_run(f: Any, kind: str, k: int, args: tuple, safe: bool = False) -> tuple:
+    """:func:`sparse_call`, redone NaN-safely when a partial came out NaN (its last
+    result).  ``safe=True`` runs the NaN-safe driver at once.  Module level: an executor
+    task."""
+    res = sparse_call(f, kind, k, safe, args)
+    if res[-1] and not safe:
+        res = sparse_call(f, kind, k, True, args)
+    return res
+
+
 def parallel_allowed() -> bool:
     """Whether compiled loops may run in parallel here: not in a process started by
     ``fork`` from a Python process (numba's GNU OpenMP threading layer terminates a forked

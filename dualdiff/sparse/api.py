@@ -146,15 +146,20 @@ class _Plans:
         return plan
 
 
-def _check_f(f: Any, engine: str) -> None:
+def _check_f(f: Any, engine: str) -> bool:
+    """Check f and ``engine=``; True when the numba engine's compiled passes run: an @njit f
+    with engine "auto" or "numba" (``engine="numba"`` for anything else raises, naming the
+    fix), as for the dense transforms (``dualdiff.engines.select``)."""
     if not callable(f):
         raise TypeError(f"expected a function to differentiate, got {type(f).__name__}")
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if engine == "numba":
-        raise NotImplementedError(
-            "the numba engine's compressed passes are not built yet: use engine='auto' or 'python' "
-            "(numba @njit functions then run through their Python source)")
+    from .._checks import is_numba
+
+    if engine == "numba" and not is_numba(f):
+        raise TypeError(f"engine='numba' needs a @numba.njit function, got {type(f).__name__}: decorate "
+                        "it with @numba.njit, or use engine='auto' or 'python' for numpy code")
+    return engine in ("auto", "numba") and is_numba(f)
 
 
 def _input(x: Any, who: str) -> np.ndarray:
@@ -365,6 +370,74 @@ def _general_hessian(f: Function, x: np.ndarray, plan: Plan, args: tuple, kwargs
     return H
 
 
+# -- the numba engine's compressed passes (dualdiff.jit._sparse_drivers, _compiled.py) --------
+
+class _CompiledPlans:
+    """The compiled passes' arrays of each plan of one transformed function (made once per
+    plan; the last few plans of pattern="local" are kept)."""
+
+    KEEP = 8
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.by_plan: dict[int, tuple[Plan, Any]] = {}
+
+    def get(self, plan: Plan) -> Any:
+        entry = self.by_plan.get(id(plan))
+        if entry is None or entry[0] is not plan:
+            from ._compiled import CompiledPlan
+
+            if len(self.by_plan) >= self.KEEP:
+                self.by_plan.clear()
+            entry = self.by_plan[id(plan)] = (plan, CompiledPlan(plan, self.kind))
+        return entry[1]
+
+
+def _numba_input(F: Function, x: Any, who: str, kwargs: dict) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(x as float64, x flat, the shape f gets: None for 1-d x) for the compiled passes."""
+    if kwargs:
+        raise TypeError(f"the numba engine passes extra arguments to {getattr(F, '__name__', 'F')} "
+                        f"positionally only; got keyword(s) {sorted(kwargs)}")
+    if type(x) is not np.ndarray or x.dtype != np.float64:
+        x = _input(x, who)
+    from ..engines.numba import flat_input
+
+    xf, shape = flat_input(x, who)
+    return x, xf, shape
+
+
+def _numba_ranges(c: int, executor: Any) -> list[tuple[int, int]]:
+    """Colour ranges (sum-Hessian: ranges of passes b): all at once locally, one per worker
+    with an executor."""
+    if executor is None or c <= 1:
+        return [(0, c)]
+    return _color_chunks(c, executor)
+
+
+def _submitter(F: Function, executor: Any) -> Callable[..., list[Any]] | None:
+    """``submit(task, calls)`` -> the results of ``task(*a)`` for a in calls, as tasks."""
+    if executor is None:
+        return None
+    from ..engines.executor import ExecutorRunner
+
+    runner = ExecutorRunner("numba", F, "jacobian", 1, executor)  # submission and errors
+    return lambda task, calls: runner._gather([runner._submit(task, *a) for a in calls])
+
+
+def _check_jacobian_numba(F: Function, x: np.ndarray, xf: np.ndarray, shape: Any, args: tuple, plan: Plan,
+                          J: sp.csr_array, what: str = "Jacobian") -> None:
+    """:func:`_check_jacobian` with J·v from the numba engine's compiled jvp driver."""
+    from ..engines.numba import run
+
+    v = _rng_direction(x.size)
+    _, exact, _, _ = run(F, "jvp", 1, (xf, v, shape) + args)
+    bad = _mismatch(exact, J @ v, abs(J) @ np.abs(v) + np.abs(exact))
+    if bad.size:
+        missing, total = _missing_entries(F, x, args, {}, plan.pattern, bad, "jacobian")
+        raise PatternError(_format_missing(missing, total, bad, what))
+    plan.checked = True
+
+
 def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", executor: Any = None) -> Function:
     """Sparse Jacobian of F: returns ``jacobian_F(x, *args, **kwargs)`` -> CSR (m, n), float64.
 
@@ -375,27 +448,46 @@ def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
     is one pass of c directions (c = 3 for a tridiagonal J), independent of n.
 
     Args:
-        F: the function, numpy code (or a numba ``@njit`` function, run through its Python
-            source).
+        F: the function: numpy code, or a numba ``@njit`` function (compiled passes, see
+            ``engine``).
         pattern: ``"auto"`` (detected once per input shape by tracing, valid for every x),
             ``"local"`` (detected at each new x, following F's branches there), or the
             pattern as a scipy sparse matrix / boolean array of shape (m, n); a given
             pattern is checked on the first call by one extra directional derivative
             (J·v for a random v), and a pattern that misses entries raises
             :class:`PatternError` naming them.
-        engine: ``"auto"`` or ``"python"`` (the numba engine's compressed passes are not
-            built yet).
+        engine: ``"auto"`` (the numba engine for an ``@njit`` F, else numpy), ``"python"``
+            (numpy; an ``@njit`` F through its Python source) or ``"numba"`` (F must be
+            ``@njit``; extra arguments positional only).  The numba engine runs compiled
+            passes of N lanes (N = c rounded up to 1, 2, 3, 4, 6, 8, 12 or 16; chunks of 16
+            beyond) and writes every entry straight into the result; the pattern is still
+            detected by tracing ``F.py_func``.
         executor: a ``concurrent.futures.Executor`` (thread or process pool, dask's
             ``Client.get_executor()``): the colours are split into one chunk per worker,
             each chunk's compressed pass a task (F must pickle for processes; see
             ``docs/scaling.md``).
     """
-    _check_f(F, engine)
+    use_numba = _check_f(F, engine)
     executor = _check_executor(F, executor)
     plans = _Plans(F, pattern, "jacobian")
+    compiled = _CompiledPlans("jacobian")
+    submit = _submitter(F, executor)
 
     @functools.wraps(F, updated=())
     def jacobian_F(x: Any, *args: Any, **kwargs: Any) -> sp.csr_array:
+        if use_numba:
+            from . import _compiled
+
+            x, xf, shape = _numba_input(F, x, "sparse.jacobian", kwargs)
+            plan = plans.get(x, args, kwargs)
+            cp = compiled.get(plan)
+            _, data, m = _compiled.jacobian(F, xf, shape, cp, args, _numba_ranges(cp.c, executor), executor,
+                                            submit)
+            _m_check(plan, m)
+            J = cp.jacobian(data)
+            if not plan.checked:
+                _check_jacobian_numba(F, x, xf, shape, args, plan, J)
+            return J
         x = _input(x, "sparse.jacobian")
         plan = plans.get(x, args, kwargs)
         _, B = _compressed_jacobian(F, x, plan.seed, args, kwargs, executor)
@@ -428,15 +520,34 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto", exe
     Args:
         F: the terms; ``F(x).sum()`` is the function.
         pattern: as for :func:`jacobian`: the Jacobian pattern of F (m × n).
-        engine: as for :func:`jacobian`.
-        executor: as for :func:`jacobian`: ε2's colours in one chunk per worker, a task each.
+        engine: as for :func:`jacobian`.  The numba engine's hyper-dual carries one ε2
+            direction, so it runs c passes: pass b seeds ε2 = S[:, b] and ε1 = S, giving
+            C_k[a, b] in F_k's ε1ε2 lane a; the pair (i, j) is read in the pass
+            b = max(color i, color j) and added straight into H (the same sums, in the same
+            order k = 0, 1, ..., as the numpy engine's decompression).
+        executor: as for :func:`jacobian`: ε2's colours (numba: the passes b) in one chunk
+            per worker, a task each.
     """
-    _check_f(F, engine)
+    use_numba = _check_f(F, engine)
     executor = _check_executor(F, executor)
     plans = _Plans(F, pattern, "sum_hessian")
+    compiled = _CompiledPlans("sum_hessian")
+    submit = _submitter(F, executor)
 
     @functools.wraps(F, updated=())
     def sum_hessian_F(x: Any, *args: Any, **kwargs: Any) -> tuple[float, np.ndarray, sp.csr_array]:
+        if use_numba:
+            from . import _compiled
+
+            x, xf, shape = _numba_input(F, x, "sparse.sum_hessian", kwargs)
+            plan = plans.get(x, args, kwargs)
+            cp = compiled.get(plan)
+            values, grad, jdata, data, m = _compiled.sum_hessian(
+                F, xf, shape, cp, args, _numba_ranges(cp.c, executor), executor, submit, not plan.checked)
+            _m_check(plan, m)
+            if not plan.checked:
+                _check_jacobian_numba(F, x, xf, shape, args, plan, cp.jacobian(jdata), "Jacobian of the terms")
+            return float(values.sum()), grad, cp.hessian(data)
         x = _input(x, "sparse.sum_hessian")
         plan = plans.get(x, args, kwargs)
         S = plan.seed

@@ -273,7 +273,7 @@ def test_bad_arguments():
         sparse.jacobian(broyden, pattern="global")
     with pytest.raises(ValueError):
         sparse.jacobian(broyden, engine="fortran")
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(TypeError, match="njit"):
         sparse.jacobian(broyden, engine="numba")
     with pytest.raises(TypeError):
         sparse.jacobian(3.0)

@@ -1,0 +1,189 @@
+"""The numba engine's compressed passes for ``dualdiff.sparse``: the arrays a plan hands
+the compiled drivers (``dualdiff.jit._sparse_drivers``), the executor tasks, and cheap
+construction of the CSR results.
+
+A result's ``data`` and index arrays are its own (fresh per call): a user may modify a
+result (``H.eliminate_zeros()`` rewrites the index arrays in place) without touching the
+plan or the next result.  Index arrays are int32 when they fit (as scipy makes them),
+which halves the per-call copy; the matrix is built by cloning a template made once by
+scipy's own constructor, as ``scipy.sparse.csr_array((data, indices, indptr))`` re-checks
+the structure on every call (tens of µs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+Function = Callable[..., Any]
+
+
+def _numba() -> Any:
+    from ..engines import numba as _numba_engine
+
+    return _numba_engine
+
+
+def _index_dtype(*sizes: int) -> Any:
+    return np.int32 if max(sizes, default=0) < np.iinfo(np.int32).max else np.int64
+
+
+class Result:
+    """A CSR structure (shape, indptr, indices) and fast construction of matrices on it."""
+
+    def __init__(self, shape: tuple[int, int], indptr: np.ndarray, indices: np.ndarray) -> None:
+        dt = _index_dtype(*shape, indices.size)
+        self.shape = shape
+        self.indptr = np.ascontiguousarray(indptr, dtype=dt)
+        self.indices = np.ascontiguousarray(indices, dtype=dt)
+        template = sp.csr_array((np.zeros(self.indices.size), self.indices.copy(), self.indptr.copy()),
+                                shape=shape, copy=False)
+        template.has_sorted_indices = True
+        template.has_canonical_format = True
+        self._attrs = dict(template.__dict__)
+
+    def __call__(self, data: np.ndarray) -> sp.csr_array:
+        """The CSR matrix with this structure and ``data`` (taken, not copied)."""
+        out = sp.csr_array.__new__(sp.csr_array)
+        out.__dict__.update(self._attrs)
+        out.data = data
+        out.indices = self.indices.copy()
+        out.indptr = self.indptr.copy()
+        return out
+
+
+class CompiledPlan:
+    """What the compiled passes need of one :class:`~dualdiff.sparse.api.Plan`: int64
+    colours and pattern arrays, the lane count, the result's structure and (sum-Hessian)
+    the positions of every term's pairs in it (``SumHessianMap``)."""
+
+    def __init__(self, plan: Any, kind: str) -> None:
+        P = plan.pattern
+        self.m, self.n = P.shape
+        self.c = plan.ncolors
+        self.lanes = _numba().sparse_lanes(self.c)
+        self.colors = np.ascontiguousarray(plan.colors, dtype=np.int64)
+        self.indptr = np.ascontiguousarray(P.indptr, dtype=np.int64)
+        self.indices = np.ascontiguousarray(P.indices, dtype=np.int64)
+        self.ecol = self.colors[self.indices]
+        self.nnz = self.indices.size
+        self.jacobian = Result((self.m, self.n), self.indptr, self.indices)
+        if kind == "sum_hessian":
+            M = plan.decompress
+            self.pos = np.ascontiguousarray(M.pos, dtype=np.int64)
+            self.mirror = np.ascontiguousarray(M.mirror, dtype=np.int64)
+            self.hessian = Result((self.n, self.n), M.indptr, M.indices)
+            rows = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(M.indptr))
+            # the pass b that computes each entry of H: max of its colours (see the driver)
+            self.hpass = np.maximum(self.colors[rows], self.colors[M.indices]) if self.n else rows
+            # the pass that reads each column's gradient: the first of its chunk of colours
+            self.gpass = (self.colors // self.lanes) * self.lanes
+
+
+def _in(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return (a >= lo) & (a < hi)
+
+
+# -- executor tasks (module level: they travel by name) ---------------------------------------
+
+def jacobian_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, c_lo: int, c_hi: int,
+                  args: tuple, safe: bool) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """(f(x) flat (not kept: empty), data with the entries of colours [c_lo, c_hi), m_out,
+    had_nan)."""
+    values, data = np.empty(0), np.empty(cp.nnz) if c_hi - c_lo >= cp.c else np.zeros(cp.nnz)
+    m, bad = _numba().sparse_call(f, "jacobian", cp.lanes, safe,
+                                  (x, shape, cp.colors, cp.indptr, cp.ecol, values, data, c_lo, c_hi) + args)
+    return values, data, m, bad
+
+
+def sum_grad_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, c_lo: int, c_hi: int,
+                  jdata: np.ndarray, args: tuple, safe: bool) -> tuple[float, np.ndarray, np.ndarray, int, bool]:
+    """(value, g for the columns of colours [c_lo, c_hi), jdata, m_out, had_nan)."""
+    g = np.empty(cp.n)
+    value, m, bad = _numba().sparse_call(f, "sum_grad", cp.lanes, safe,
+                                         (x, shape, cp.colors, cp.indptr, cp.indices, g, jdata, c_lo, c_hi) + args)
+    return value, g, jdata, m, bad
+
+
+def sum_hessian_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, b_lo: int, b_hi: int,
+                     jdata: np.ndarray, args: tuple, safe: bool
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool]:
+    """(f(x) flat, g, jdata, H's data for the passes b in [b_lo, b_hi), m_out, had_nan)."""
+    g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
+    values, m, bad = _numba().sparse_call(
+        f, "sum_hessian", cp.lanes, safe,
+        (x, shape, cp.colors, cp.indptr, cp.indices, cp.pos, cp.mirror, cp.c, g, jdata, data, b_lo, b_hi) + args)
+    return values, g, jdata, data, m, bad
+
+
+def _run(task: Function, f: Function, fixed: tuple, ranges: list[tuple[int, int]], extra: tuple,
+         args: tuple, executor: Any, submit: Callable[..., list[Any]] | None) -> list[Any]:
+    """``task(f, *fixed, lo, hi, *extra, args, safe)`` for every range, here (no executor) or
+    as tasks; if a partial came out NaN anywhere, all again NaN-safely (as one local call
+    redoes the whole call), so the results do not depend on the split."""
+    def go(safe: bool) -> list[Any]:
+        calls = [(f, *fixed, lo, hi, *extra, args, safe) for lo, hi in ranges]
+        if executor is None:
+            return [task(*a) for a in calls]
+        assert submit is not None
+        return submit(task, calls)
+
+    parts = go(False)
+    if any(p[-1] for p in parts):
+        parts = go(True)
+    return parts
+
+
+def jacobian(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, args: tuple, ranges: list[tuple[int, int]],
+             executor: Any, submit: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """(f(x) flat (not kept: empty), J's data in P's order, m_out) from the colour ranges
+    (one range: local)."""
+    parts = _run(jacobian_task, f, (x, shape, cp), ranges, (), args, executor, submit)
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1], parts[0][2]
+    data = np.empty(cp.nnz)
+    for (lo, hi), p in zip(ranges, parts, strict=True):
+        sel = _in(cp.ecol, lo, hi)
+        data[sel] = p[1][sel]
+    return parts[0][0], data, parts[0][2]
+
+
+def sum_grad(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, args: tuple, ranges: list[tuple[int, int]],
+             executor: Any, submit: Any, with_jacobian: bool) -> tuple[float, np.ndarray, np.ndarray, int]:
+    """(Σ F_k(x), gradient, J's data (empty unless with_jacobian), m_out)."""
+    jdata = np.zeros(cp.nnz if with_jacobian else 0)
+    parts = _run(sum_grad_task, f, (x, shape, cp), ranges, (jdata,), args, executor, submit)
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1], parts[0][2], parts[0][3]
+    g = np.empty(cp.n)
+    for (lo, hi), p in zip(ranges, parts, strict=True):
+        sel = _in(cp.colors, lo, hi)
+        g[sel] = p[1][sel]
+        if with_jacobian:
+            jsel = _in(cp.ecol, lo, hi)
+            jdata[jsel] = p[2][jsel]
+    return parts[0][0], g, jdata, parts[0][3]
+
+
+def sum_hessian(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, args: tuple,
+                ranges: list[tuple[int, int]], executor: Any, submit: Any, with_jacobian: bool
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(f(x) flat, gradient, J's data (empty unless with_jacobian), H's data, m_out) from the
+    ranges of passes b (one range: local)."""
+    jdata = np.zeros(cp.nnz if with_jacobian else 0)
+    parts = _run(sum_hessian_task, f, (x, shape, cp), ranges, (jdata,), args, executor, submit)
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1], parts[0][2], parts[0][3], parts[0][4]
+    g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
+    for (lo, hi), p in zip(ranges, parts, strict=True):
+        sel = _in(cp.gpass, lo, hi)
+        g[sel] = p[1][sel]
+        if with_jacobian:
+            jsel = _in(cp.gpass[cp.indices], lo, hi)
+            jdata[jsel] = p[2][jsel]
+        hsel = _in(cp.hpass, lo, hi)
+        data[hsel] = p[3][hsel]
+    return parts[0][0], g, jdata, data, parts[0][4]
