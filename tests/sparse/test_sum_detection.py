@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from dualdiff import sparse
 
 
-def analytic_hessian(x: np.ndarray, I: np.ndarray, J: np.ndarray, w: np.ndarray, c: np.ndarray) -> np.ndarray:
+def analytic_hessian(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, w: np.ndarray, c: np.ndarray) -> np.ndarray:
     n = x.size
     H = np.diag(c * np.exp(x))
-    for i, j, wk in zip(I, J, w, strict=True):
+    for i, j, wk in zip(rows, cols, w, strict=True):
         if i == j:  # w x_i^4
             H[i, i] += 12.0 * wk * x[i] ** 2
         else:
@@ -33,37 +33,37 @@ def analytic_hessian(x: np.ndarray, I: np.ndarray, J: np.ndarray, w: np.ndarray,
     return H
 
 
-def spellings(I, J, w, c):  # noqa: ANN001, ANN201 - test helpers
+def spellings(rows, cols, w, c):  # noqa: ANN001, ANN201 - test helpers
     lin = np.linspace(-1.0, 1.0, c.size)
 
     def np_sum(x):
-        return np.sum(w * (x[I] * x[J]) ** 2) + np.sum(c * np.exp(x)) - 0.5 * np.sum(lin * x)
+        return np.sum(w * (x[rows] * x[cols]) ** 2) + np.sum(c * np.exp(x)) - 0.5 * np.sum(lin * x)
 
     def method_and_dot(x):
-        return (w * (x[I] * x[J]) ** 2).sum() + c @ np.exp(x) - np.dot(lin, x) * 0.5
+        return (w * (x[rows] * x[cols]) ** 2).sum() + c @ np.exp(x) - np.dot(lin, x) * 0.5
 
     def dot_first(x):
-        return np.dot(w, (x[I] * x[J]) ** 2) + np.exp(x) @ c - 0.5 * (x @ lin)
+        return np.dot(w, (x[rows] * x[cols]) ** 2) + np.exp(x) @ c - 0.5 * (x @ lin)
 
     def mean_and_scale(x):
-        return np.mean(w * (x[I] * x[J]) ** 2) * I.size + 2.0 * (np.sum(c * np.exp(x)) / 2.0) - np.inner(lin, x) / 2
+        return np.mean(w * (x[rows] * x[cols]) ** 2) * rows.size + 2.0 * (np.sum(c * np.exp(x)) / 2.0) - np.inner(lin, x) / 2
 
     def loop_of_sums(x):
         s = 0.0
-        for k in range(I.size):
-            s = s + np.sum(w[k] * (x[I[k]] * x[J[k]]) ** 2)  # (scalar + scalar is not split)
+        for k in range(rows.size):
+            s = s + np.sum(w[k] * (x[rows[k]] * x[cols[k]]) ** 2)  # (scalar + scalar is not split)
         s += np.sum(c * np.exp(x))
         return s - 0.5 * np.sum(lin * x)
 
     def scalar_first_and_negations(x):
-        return -(-np.sum(c * np.exp(x))) + 3.0 - (0.5 * np.sum(lin * x) - np.sum(w * (x[I] * x[J]) ** 2))
+        return -(-1.0 * np.sum(c * np.exp(x))) + 3.0 - (0.5 * np.sum(lin * x) - np.sum(w * (x[rows] * x[cols]) ** 2))
 
     def builtin_sum(x):
-        parts = [np.sum(w * (x[I] * x[J]) ** 2), np.sum(c * np.exp(x)), -0.5 * np.sum(lin * x)]
+        parts = [np.sum(w * (x[rows] * x[cols]) ** 2), np.sum(c * np.exp(x)), -0.5 * np.sum(lin * x)]
         return sum(parts)
 
     def ufunc_add(x):
-        return np.add(np.sum(w * (x[I] * x[J]) ** 2), np.subtract(np.sum(c * np.exp(x)), np.sum(0.5 * lin * x)))
+        return np.add(np.sum(w * (x[rows] * x[cols]) ** 2), np.subtract(np.sum(c * np.exp(x)), np.sum(0.5 * lin * x)))
 
     return [np_sum, method_and_dot, dot_first, mean_and_scale, loop_of_sums, scalar_first_and_negations,
             builtin_sum, ufunc_add]
@@ -76,21 +76,21 @@ N_SPELLINGS = 8
 def problems(draw):  # noqa: ANN001, ANN201
     n = draw(st.integers(2, 12))
     k = draw(st.integers(1, 10))
-    I = np.array(draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k)))
-    J = np.array(draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k)))
+    rows = np.array(draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k)))
+    cols = np.array(draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    return I, J, rng.uniform(0.5, 2.0, k), rng.uniform(0.5, 2.0, n), rng.uniform(-1.5, 1.5, n)
+    return rows, cols, rng.uniform(0.5, 2.0, k), rng.uniform(0.5, 2.0, n), rng.uniform(-1.5, 1.5, n)
 
 
 @settings(max_examples=15, deadline=None)
 @given(problems(), st.integers(0, N_SPELLINGS - 1))
 def test_every_spelling_of_a_sum_gives_the_analytic_hessian_by_the_sum_method(problem, which):
-    I, J, w, c, x = problem
-    f = spellings(I, J, w, c)[which]
+    rows, cols, w, c, x = problem
+    f = spellings(rows, cols, w, c)[which]
     h = sparse.hessian(f)
     H = h(x)
     assert h.plan(x).kind == "sum_hessian", f.__name__
-    expected = analytic_hessian(x, I, J, w, c)
+    expected = analytic_hessian(x, rows, cols, w, c)
     np.testing.assert_allclose(H.toarray(), expected, rtol=1e-12, atol=1e-12)
     # the structure is f's Hessian pattern, whichever method ran
     P = sparse.hessian_pattern(f, x)
@@ -185,3 +185,56 @@ def test_the_hessian_of_the_pass_is_not_affected_by_sums_elsewhere():
     f = lambda x: np.sum(x ** 3) + x @ np.ones(3)  # noqa: E731
     g = dd.grad(f)(np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(g, 3 * np.array([1.0, 4.0, 9.0]) + 1.0)
+
+
+# -- programs drawn by hypothesis: sums, functions of sums, in-place updates -------------------
+# The oracle is the dense hyper-dual Hessian (dd.hessian), which never splits sums: the sum
+# method must agree with it on every program, whichever method sparse.hessian picks.
+STEPS = [
+    "s = np.sum(x[{i}:] ** 2 * x[:n - {i}])",
+    "s = s + np.sum(np.sin(x) * {c})",
+    "s = s - np.mean(np.exp(x[{i}:]))",
+    "s = {c} * s",
+    "s = s / {c}",
+    "s = -s",
+    "s = np.sqrt(s * s + 1.0)",
+    "s = s * x[{i}]",
+    "s += x[{i}] ** 3",
+    "s = x[{i}] * x[{j}] + s",
+    "s = np.dot(w, x ** 2) + s",
+    "s = s + (x ** 2) @ w",
+    "s = sum([s, np.sum(x[{i}] * x)])",
+    "s = np.add(s, np.sum(np.cos(x[{j}:])))",
+    "s = {c} - s",
+    "s = s ** 2",
+    "s = np.sum(np.array([s, x[{i}] ** 2]))",
+    "y = x ** 2; s = s + np.sum(y); y *= 3.0; s = s + np.sum(y)",
+]
+
+
+@st.composite
+def programs(draw):  # noqa: ANN001, ANN201
+    n = draw(st.integers(2, 7))
+    lines = ["s = x[0] * 0.0"]
+    for _ in range(draw(st.integers(1, 6))):
+        step = draw(st.sampled_from(STEPS))
+        lines.append(step.format(i=draw(st.integers(0, n - 1)), j=draw(st.integers(0, n - 1)),
+                                 c=draw(st.sampled_from([0.5, 1.5, 2.0]))))
+    body = "".join(f"    {line}\n" for line in lines)
+    return n, f"def f(x):\n    n = x.size\n    w = np.linspace(0.5, 1.5, n)\n{body}    return s\n"
+
+
+@settings(max_examples=30, deadline=None)
+@given(programs(), st.integers(0, 2**16))
+def test_drawn_programs_agree_with_the_dense_hessian(program, seed):
+    import dualdiff as dd
+
+    n, source = program
+    namespace = {"np": np}
+    exec(source, namespace)  # noqa: S102 - the program is drawn by the test itself
+    f = namespace["f"]
+    x = np.random.default_rng(seed).uniform(0.3, 1.2, n)
+    H = sparse.hessian(f)(x).toarray()
+    expected = dd.hessian(f)(x)
+    np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(expected).max()),
+                               err_msg=source)
