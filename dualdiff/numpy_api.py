@@ -1011,7 +1011,8 @@ class ObjectArrayWarning(UserWarning):
 _OBJECT_ARRAY_ADVICE = (
     "np.asarray turned a dual array of shape {shape} into an object array of scalar dual "
     "numbers: the result is exact, but every operation on it runs element by element in "
-    "Python (~100x slower). The cause is code that calls np.asarray/np.array on its input "
+    "Python (5-20x slower than on the dual array; dd.grad(scipy.optimize.rosen) at n = 5000: "
+    "~3 s against ~0.2 s). The cause is code that calls np.asarray/np.array on its input "
     "(scipy.optimize.rosen does). Fix: pass the dual array to code that does not convert it "
     "(copy the function without the np.asarray line), or ignore this warning "
     "(dualdiff.numpy_api.ObjectArrayWarning) if the speed is acceptable. See docs/supported-functions.md, "
