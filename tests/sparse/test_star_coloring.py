@@ -257,3 +257,17 @@ def test_executor_gives_the_local_result_bit_for_bit():
             local = sparse.hessian(f, pattern=A)(x, *args)
             tasks = sparse.hessian(f, pattern=A, executor=ex)(x, *args)
             assert (local != tasks).nnz == 0
+
+
+def test_plan_keeps_the_distance2_colouring_when_star_needs_more():
+    """The 9-point stencil on a 12 × 12 grid: greedy star colouring 10 colours, distance-2
+    9 (a distance-2 colouring is a star colouring too); the plan keeps the 9."""
+    T = sp.diags_array([np.ones(11), np.ones(12), np.ones(11)], offsets=[-1, 0, 1])
+    P = sp.csr_array(sp.kron(T, T) != 0)
+    star, d2 = sparse.star_color(P), sparse.color_columns(P)
+    assert (ncolours(star), ncolours(d2)) == (10, 9)
+    assert sparse.is_valid_star_coloring(P, d2)
+    plan = sparse.Plan("hessian", (144,), P, d2, "given")
+    assert (plan.coloring, plan.ncolors) == ("distance2", 9)
+    plan = sparse.Plan("hessian", (4,), sp.csr_array(arrow(4)), np.arange(4), "given")
+    assert (plan.coloring, plan.ncolors) == ("star", 2)
