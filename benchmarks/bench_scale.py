@@ -11,8 +11,14 @@
    size from which it stops mattering (a column "-x only" runs a trivial map_blocks over
    the same blocks: dask's own cost); and what the first task on a fresh worker costs
    (importing numba and compiling the gradient driver there).
-3. executor= on dd.jacobian of a ~50 ms simulation: not here yet (dd.jacobian's executor=
-   belongs to the plans work; row left as a TODO).
+3. The other batched kernels (issue 14 leftovers): dd.vmap of dd.derivative,
+   dd.second_derivative, functools.partial(dd.jvp, f) and functools.partial(dd.hvp, f)
+   (a direction per point, in_axes=(0, 0)) against the Python loop of the same calls.
+4. executor= on dd.jacobian of a ~50 ms simulation (16 parameters, chunk 4: 4 tasks):
+   serial against ThreadPoolExecutor(2) and ProcessPoolExecutor(2) (fork), first call
+   (the workers compile the column-range driver) reported apart.
+
+    python benchmarks/bench_scale.py --only executor,kernels   # some sections only
 
 Medians in one process (timing.per_call); the machine's cores may be shared, so compare
 rows of one run.  Nothing is asserted except that every method gives the same numbers.
@@ -20,6 +26,7 @@ rows of one run.  Nothing is asserted except that every method gives the same nu
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import multiprocessing
@@ -27,7 +34,7 @@ import os
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -189,17 +196,115 @@ def dask_tasks(n: int) -> None:
         print(f"- the LocalCluster is within 10% of its best from {enough['case']}")
 
 
-def executor_jacobian() -> None:
-    print("\n## executor= on dd.jacobian of a ~50 ms simulation (16 parameters, chunk 4, 2 workers)\n")
-    print("TODO: dd.jacobian(f, executor=...) comes with the plans refactor; measure it here then.")
+@numba.njit
+def wave(t):
+    return np.sin(3.0 * t) * t**3 + np.exp(-t * t)
 
 
-def main(quick: bool) -> None:
+def batched_kernels(n: int) -> None:
+    """dd.vmap of the batched kernels against the Python loop of the per-point calls."""
+    rng = np.random.default_rng(2)
+    X, V, T = rng.uniform(-1.0, 1.0, (n, PARAMS)), rng.uniform(-1.0, 1.0, (n, PARAMS)), rng.uniform(-1, 1, n)
+    jvp, hvp = functools.partial(dd.jvp, rosenbrock), functools.partial(dd.hvp, rosenbrock)
+    d1, d2 = dd.derivative(wave), dd.second_derivative(wave)
+    cases = [
+        ("dd.derivative (scalar t)", lambda: np.stack([d1(t) for t in T]), lambda: dd.vmap(d1)(T)),
+        ("dd.second_derivative (scalar t)", lambda: np.stack([d2(t) for t in T]), lambda: dd.vmap(d2)(T)),
+        (f"dd.jvp, {PARAMS} parameters, v per point", lambda: [dd.jvp(rosenbrock, x, v) for x, v in zip(X, V, strict=True)],
+         lambda: dd.vmap(jvp, in_axes=(0, 0))(X, V)),
+        (f"dd.hvp, {PARAMS} parameters, v per point", lambda: np.stack([dd.hvp(rosenbrock, x, v) for x, v in zip(X, V, strict=True)]),
+         lambda: dd.vmap(hvp, in_axes=(0, 0))(X, V)),
+    ]
+    print(f"\n## Batched kernels: dd.vmap against the Python loop of the same calls, {n:,} points "
+          f"(median of 3; {os.cpu_count()} cores)\n")
+    print("| transform | Python loop | dd.vmap (compiled loop) | loop / vmap | vmap per point |")
+    print("|---|---|---|---|---|")
+    for name, loop, vm in cases:
+        got, want = vm(), loop()
+        if isinstance(want, list):
+            want = tuple(np.stack(c) for c in zip(*want, strict=True))
+            assert all(a.tobytes() == b.tobytes() for a, b in zip(got, want, strict=True))
+        else:
+            assert got.tobytes() == want.tobytes()
+        t_loop, t_vm = median_of(loop), median_of(vm)
+        print(f"| {name} | {fmt_time(t_loop)} | {fmt_time(t_vm)} | {t_loop / t_vm:.1f}x | "
+              f"{t_vm / n * 1e9:.0f} ns |")
+
+
+SIM_PARAMS = 16
+
+
+@numba.njit
+def simulate(p, steps):
+    """Explicit Euler on a ring of 16 nonlinear oscillators, y_i' = -p_i y_i + sin(y_{i-1});
+    the state after ``steps`` steps (R^16 -> R^16)."""
+    y = np.empty_like(p)
+    for i in range(p.shape[0]):
+        y[i] = 0.1 * (i + 1) + 0.0 * p[i]
+    dt = 1e-4
+    for _ in range(steps):
+        for i in range(p.shape[0]):
+            y[i] = y[i] + dt * (-p[i] * y[i] + np.sin(y[i - 1]))
+    return y
+
+
+def executor_jacobian(target: float = 0.05) -> None:
+    p = np.linspace(0.5, 2.0, SIM_PARAMS)
+    steps = 20_000
+    simulate(p, steps)
+    t = median_of(lambda: simulate(p, steps), repeats=5)
+    steps = max(1, round(steps * target / t))          # about `target` seconds per call of f
+    t_f = median_of(lambda: simulate(p, steps), repeats=5)
+    serial = dd.jacobian(simulate, chunk=4)
+    reference = serial(p, steps)
+    t_serial = median_of(lambda: serial(p, steps), repeats=5)
+    print(f"\n## executor= on dd.jacobian of a simulation ({SIM_PARAMS} parameters, f(p) {fmt_time(t_f)}, "
+          f"{steps:,} Euler steps), chunk 4 (4 tasks), 2 workers, median of 5\n")
+    print("| executor | first call | later calls | serial / executor |")
+    print("|---|---|---|---|")
+    print(f"| serial `dd.jacobian(simulate, chunk=4)` | — | {fmt_time(t_serial)} | 1.00x |")
+    pools = [("ThreadPoolExecutor(2)", lambda: ThreadPoolExecutor(2)),
+             ("ProcessPoolExecutor(2) (fork)",
+              lambda: ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")))]
+    for label, make in pools:
+        with make() as ex:
+            jac = dd.jacobian(simulate, chunk=4, executor=ex)
+            first = once(lambda jac=jac: jac(p, steps))
+            assert jac(p, steps).tobytes() == reference.tobytes()   # bit for bit
+            t = median_of(lambda jac=jac: jac(p, steps), repeats=5)
+        print(f"| {label} | {fmt_time(first)} | {fmt_time(t)} | {t_serial / t:.2f}x |")
+
+
+SECTIONS = ("throughput", "dask", "kernels", "executor")
+
+
+def main(quick: bool, only: tuple[str, ...] = SECTIONS) -> None:
     n = 100_000 if quick else 1_000_000
-    throughput(n)
-    dask_tasks(20_000 if quick else 200_000)
-    executor_jacobian()
+    try:
+        load = os.getloadavg()
+        print(f"load average at start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} cores)")
+    except OSError:
+        pass
+    if "throughput" in only:
+        throughput(n)
+    if "dask" in only:
+        dask_tasks(20_000 if quick else 200_000)
+    if "kernels" in only:
+        batched_kernels(n // 10)
+    if "executor" in only:
+        executor_jacobian()
+    try:
+        load = os.getloadavg()
+        print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    only = SECTIONS
+    if "--only" in sys.argv:
+        only = tuple(sys.argv[sys.argv.index("--only") + 1].split(","))
+        unknown = set(only) - set(SECTIONS)
+        if unknown:
+            sys.exit(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    main(quick="--quick" in sys.argv, only=only)
