@@ -13,10 +13,10 @@ product (m × c) is never stored:
   S_aᵀ ∇²F_k S_b.  A term's variables have distinct colours, so ∇²F_k[i, j] =
   C_k[color i, color j]; the upper-triangle pair (i, j) of term k is read in the pass
   b = max(color i, color j) from lane min(color i, color j) and added at its fixed
-  position ``pos[t]`` of the result (t counting the pairs term by term, as
-  ``dualdiff.sparse.decompression.SumHessianMap`` does), so every entry of H receives
-  its terms in the order k = 0, 1, ... in one pass whatever the split into passes; the
-  lower triangle is copied from the upper (exactly symmetric).
+  position of the result (``dualdiff.sparse.decompression.SumHessianMap``'s); the pairs
+  come grouped by pass, in term order, so every entry of H receives its terms in the
+  order k = 0, 1, ... in one pass whatever the split into passes; the lower triangle is
+  copied from the upper (exactly symmetric).
 
 Every driver takes a colour range [c_lo, c_hi) (the Hessian: a range of b passes), so
 an executor can split the colours into tasks; they release the GIL.  Every driver also
@@ -131,23 +131,30 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
 
 
 def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
-    """``(values (m,), m_out, had_nan) = drv(x, shape, colors, indptr, indices, pos, mirror, c,
-    g, jdata, data, b_lo, b_hi, *args)``: the passes b in [b_lo, b_hi) of the sum-Hessian.
+    """``(values (m,), m_out, had_nan) = drv(x, shape, colors, indptr, indices, gptr, pairs, mirror,
+    c, g, jdata, data, b_lo, b_hi, *args)``: the passes b in [b_lo, b_hi) of the sum-Hessian.
+
+    ``pairs`` (3, T) lists the terms' upper-triangle pairs (term k, ε1 lane, position in
+    data) grouped by the pass that reads them: group b·nq + c0/N (nq = ⌈c/N⌉ chunks of ε1
+    colours) holds, in term order, the pairs read in pass b with ε1 chunk c0, its slice
+    ``gptr[group]:gptr[group + 1]`` (see ``dualdiff.sparse._compiled.CompiledPlan``).
 
     g (n,) and data (nnz,) are zeroed, then: data gets the Hessian entries (i, j) with
     max(color i, color j) in [b_lo, b_hi) (upper entries summed over the terms, lower ones
     copied through ``mirror``); g[j] = Σ_k ∂F_k/∂x_j for the columns j whose chunk of
     colours, (colors[j] // N)·N, is in [b_lo, b_hi) (read in the pass b = that chunk's
-    first colour, the first pass that seeds it).  c = the number of colours.
+    first colour, the first pass that seeds it), and unless jdata is empty, the Jacobian
+    of the terms in P's order into jdata for those columns.  c = the number of colours.
     """
     N = tt.n
 
     @numba.njit(nogil=True)
-    def sparse_sum_hessian_driver(x, shape, colors, indptr, indices, pos, mirror, c, g, jdata, data,
+    def sparse_sum_hessian_driver(x, shape, colors, indptr, indices, gptr, pairs, mirror, c, g, jdata, data,
                                   b_lo, b_hi, *args):
         n = x.shape[0]
-        keep = jdata.shape[0] > 0
         m = indptr.shape[0] - 1
+        nq = (c + N - 1) // N
+        keep = jdata.shape[0] > 0
         xd = np.empty(n, dtype=tt)
         values = np.empty(m)
         for j in range(n):
@@ -179,25 +186,25 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                 mo = shape_size(output_shape(out))
                 if mo != m:
                     return values, mo, bad
-                t = 0
                 for k in range(m):
                     r = output_item(out, k, tt)
                     values[k] = r.value
-                    p1 = indptr[k + 1]
-                    for p in range(indptr[k], p1):
-                        ci = colors[indices[p]]
-                        if b == c0 and c0 <= ci < c1:
-                            v = T.vget(r.eps1, ci - c0)
-                            g[indices[p]] += v
-                            if keep:
-                                jdata[p] = v
-                        for q in range(p, p1):
-                            cj = colors[indices[q]]
-                            lo = min(ci, cj)
-                            if max(ci, cj) == b and c0 <= lo < c1:
-                                data[pos[t]] += T.vget(r.eps12, lo - c0)
-                            t += 1
                     bad = bad or T.vhasnan(r.eps1) or T.vhasnan(r.eps12) or np.isnan(r.eps2)
+                grp = b * nq + c0 // N
+                for s in range(gptr[grp], gptr[grp + 1]):
+                    r = output_item(out, pairs[0, s], tt)
+                    data[pairs[2, s]] += T.vget(r.eps12, pairs[1, s])
+                if b == c0:
+                    for k in range(m):
+                        r = output_item(out, k, tt)
+                        for p in range(indptr[k], indptr[k + 1]):
+                            j = indices[p]
+                            a = colors[j] - c0
+                            if 0 <= a < c1 - c0:
+                                v = T.vget(r.eps1, a)
+                                g[j] += v
+                                if keep:
+                                    jdata[p] = v
         for p in range(data.shape[0]):
             q = mirror[p]
             if q != p:

@@ -15,6 +15,7 @@ array([[2., 1., 0., 0.],
   directly from H·S (:mod:`dualdiff.sparse.star`);
 * :func:`jacobian`, :func:`hessian`, :func:`sum_hessian`: the derivatives as
   ``scipy.sparse.csr_array``, from compressed dual / hyper-dual passes;
+* :func:`sum_grad`: value and gradient of ``F(x).sum()`` from one compressed dual pass;
 * :class:`PatternError`: value-dependent control flow during detection, or a given pattern
   that misses entries.
 
@@ -24,10 +25,10 @@ See docs/sparse.md.
 from __future__ import annotations
 
 from ._errors import PatternError
-from .api import Plan, hessian, jacobian, sum_hessian
+from .api import Plan, hessian, jacobian, sum_grad, sum_hessian
 from .coloring import color_columns, is_valid_coloring
 from .patterns import hessian_pattern, jacobian_pattern
 from .star import is_valid_star_coloring, star_color
 
 __all__ = ["PatternError", "jacobian_pattern", "hessian_pattern", "color_columns", "is_valid_coloring",
-           "star_color", "is_valid_star_coloring", "jacobian", "hessian", "sum_hessian", "Plan"]
+           "star_color", "is_valid_star_coloring", "jacobian", "hessian", "sum_hessian", "sum_grad", "Plan"]

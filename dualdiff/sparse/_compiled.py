@@ -73,8 +73,20 @@ class CompiledPlan:
         self.jacobian = Result((self.m, self.n), self.indptr, self.indices)
         if kind == "sum_hessian":
             M = plan.decompress
-            self.pos = np.ascontiguousarray(M.pos, dtype=np.int64)
             self.mirror = np.ascontiguousarray(M.mirror, dtype=np.int64)
+            # every term's upper pair t (term kk[t], colours ci[t] <= cj[t] by position) is
+            # read in pass b = max of its colours, from ε1 lane min - c0 of the chunk c0:
+            # grouped by (b, chunk), in term order within a group (a stable sort)
+            N = self.lanes
+            nq = -(-self.c // N) if self.c else 0
+            b = np.maximum(M.ci, M.cj)
+            lane = np.minimum(M.ci, M.cj)
+            group = b * nq + lane // N
+            order = np.argsort(group, kind="stable")
+            self.pairs = np.ascontiguousarray(np.stack([M.kk[order], (lane % N)[order], M.pos[order]]),
+                                              dtype=np.int64).reshape(3, -1)
+            self.gptr = np.zeros(self.c * nq + 1, np.int64)
+            np.cumsum(np.bincount(group, minlength=self.c * nq), out=self.gptr[1:])
             self.hessian = Result((self.n, self.n), M.indptr, M.indices)
             rows = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(M.indptr))
             # the pass b that computes each entry of H: max of its colours (see the driver)
@@ -115,7 +127,8 @@ def sum_hessian_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, b
     g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
     values, m, bad = _numba().sparse_call(
         f, "sum_hessian", cp.lanes, safe,
-        (x, shape, cp.colors, cp.indptr, cp.indices, cp.pos, cp.mirror, cp.c, g, jdata, data, b_lo, b_hi) + args)
+        (x, shape, cp.colors, cp.indptr, cp.indices, cp.gptr, cp.pairs, cp.mirror, cp.c, g, jdata, data, b_lo, b_hi)
+        + args)
     return values, g, jdata, data, m, bad
 
 
