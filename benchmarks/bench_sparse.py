@@ -5,8 +5,9 @@ Run: .venv/bin/python benchmarks/bench_sparse.py [--quick] [n ...]
 
 For each problem (Broyden tridiagonal Jacobian, extended Rosenbrock Hessian, k×k grid
 energy Hessian; see sparse_peers.py) and n, one row per method: analytic @njit kernels
-filling the CSR values (the limit, 1.0x), dualdiff's numpy and numba engines, asdex,
-sparsejac, CasADi and dense jax.  Preparation is the first call of a fresh derivative
+filling the CSR values (the limit, 1.0x), dualdiff's numpy engine (numpy-vectorised F) and
+numba engine (an @njit element loop of F; its pattern detected on the vectorised twin, and
+at n ≤ 1000 also traced through the loop itself), asdex, sparsejac, CasADi and dense jax.  Preparation is the first call of a fresh derivative
 object (detection + colouring + compilation); per call is the median after it.  Every
 result is checked against the analytic one (max |difference| / max |analytic|): a result
 off by more than 1e-10 is printed as "wrong" and never timed.  Then the Rosenbrock
@@ -41,6 +42,11 @@ FOOTNOTES = {
     "not built": "dualdiff's numba engine for sparse passes (`engine=\"numba\"`) is not built in this "
                  "revision: the constructor raises NotImplementedError.",
     "Jacobians only": "sparsejac computes Jacobians only.",
+    "loop tracing": "the numba engine's rows take the pattern detected on the numpy-vectorised twin of "
+                    "the element loop (same terms, same order; the detection is part of the preparation). "
+                    "Tracing the element loop itself (pattern='auto') runs it in Python on index sets: "
+                    f"about a second at n = 1000 and growing faster than n (one run at n = 10⁵ took "
+                    f"10 minutes), so it is timed for n ≤ {peers.TRACE_LOOP_LIMIT} only.",
 }
 
 

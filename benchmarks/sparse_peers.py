@@ -95,7 +95,7 @@ broyden_loop = numba.njit(problems.broyden_loop)
 @numba.njit
 def rosenbrock_terms_loop(x):  # pragma: no cover - compiled
     n2 = x.shape[0] // 2
-    out = np.empty(2 * n2)
+    out = np.empty(2 * n2, dtype=x.dtype)  # dtype=x.dtype: the pattern tracer runs this code too
     for i in range(n2):
         a = x[2 * i]
         b = x[2 * i + 1]
@@ -107,7 +107,7 @@ def rosenbrock_terms_loop(x):  # pragma: no cover - compiled
 @numba.njit
 def grid_terms_loop(x):  # pragma: no cover - compiled
     k = int(round(np.sqrt(x.shape[0])))
-    out = np.empty(2 * k * (k - 1) + k * k)
+    out = np.empty(2 * k * (k - 1) + k * k, dtype=x.dtype)
     t = 0
     for i in range(k - 1):
         for j in range(k):
@@ -366,12 +366,30 @@ def dualdiff_numpy(problem: Problem, x: np.ndarray, P: sp.csr_array) -> Callable
     return lambda: fn(x)
 
 
+TRACE_LOOP_LIMIT = 1000
+
+
 def dualdiff_numba(problem: Problem, x: np.ndarray, P: sp.csr_array) -> Callable[[], Any]:
+    """The @njit element loop on the numba engine, its pattern detected on the numpy-vectorised
+    twin (same terms in the same order): detection is part of the preparation."""
+    try:
+        make = sparse.jacobian if problem.kind == "jacobian" else sparse.sum_hessian
+        make(problem.loop, engine="numba")
+    except (NotImplementedError, AttributeError) as exc:
+        raise Skip("not built") from exc
+    fn = make(problem.loop, engine="numba", pattern=sparse.jacobian_pattern(problem.vector, x))
+    return lambda: fn(x)
+
+
+def dualdiff_numba_traced(problem: Problem, x: np.ndarray, P: sp.csr_array) -> Callable[[], Any]:
+    """As :func:`dualdiff_numba`, the pattern traced through the element loop itself."""
     try:
         make = sparse.jacobian if problem.kind == "jacobian" else sparse.sum_hessian
         fn = make(problem.loop, engine="numba")
     except (NotImplementedError, AttributeError) as exc:
         raise Skip("not built") from exc
+    if x.size > TRACE_LOOP_LIMIT + 100:
+        raise Skip("loop tracing")
     return lambda: fn(x)
 
 
@@ -458,6 +476,7 @@ PEERS: dict[str, Callable[[Problem, np.ndarray, sp.csr_array], Callable[[], Any]
     "analytic numba": analytic,
     "dualdiff, numpy engine": dualdiff_numpy,
     "dualdiff, numba engine": dualdiff_numba,
+    "dualdiff, numba engine, pattern traced through the loop": dualdiff_numba_traced,
     "asdex": asdex,
     "sparsejac": sparsejac,
     "CasADi (SX)": casadi,
@@ -478,7 +497,7 @@ def gradient_peers(x: np.ndarray) -> dict[str, Callable[[], Callable[[], Any]]]:
             fn = sparse.sum_grad(rosenbrock_terms_loop, engine="numba")
         except (NotImplementedError, AttributeError) as exc:
             raise Skip("not built") from exc
-        return lambda: fn(x)
+        return lambda: fn(x)  # n = 1000: the pattern traced through the loop
 
     def dd_numpy() -> Callable[[], Any]:
         try:
