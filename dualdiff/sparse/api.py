@@ -393,6 +393,17 @@ class _CompiledPlans:
         return entry[1]
 
 
+_F64 = np.dtype(np.float64)
+
+
+def _sparse_driver(F: Function, kind: str, lanes: int) -> Any:
+    """The compiled driver a fast path calls (not NaN-safe: a NaN partial takes the general
+    path, which redoes the call NaN-safely)."""
+    from ..engines.numba import sparse_driver
+
+    return sparse_driver(F, kind, lanes, False)
+
+
 def _numba_input(F: Function, x: Any, who: str, kwargs: dict) -> tuple[np.ndarray, np.ndarray, Any]:
     """(x as float64, x flat, the shape f gets: None for 1-d x) for the compiled passes."""
     if kwargs:
@@ -472,10 +483,19 @@ def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
     plans = _Plans(F, pattern, "jacobian")
     compiled = _CompiledPlans("jacobian")
     submit = _submitter(F, executor)
+    fast: dict[tuple[int, ...], tuple] = {}  # see sum_grad
 
     @functools.wraps(F, updated=())
     def jacobian_F(x: Any, *args: Any, **kwargs: Any) -> sp.csr_array:
         if use_numba:
+            if type(x) is np.ndarray and x.dtype is _F64 and x.flags.c_contiguous and not kwargs:
+                entry = fast.get(x.shape)
+                if entry is not None:  # a 1-d x of a plan that ran: one compiled call
+                    drv, cp, empty = entry
+                    data = np.empty(cp.nnz)
+                    m, bad = drv(x, None, cp.colors, cp.indptr, cp.ecol, empty, data, 0, cp.c, *args)
+                    if not bad and m == cp.m:
+                        return cp.jacobian(data)
             from . import _compiled
 
             x, xf, shape = _numba_input(F, x, "sparse.jacobian", kwargs)
@@ -487,6 +507,8 @@ def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
             J = cp.jacobian(data)
             if not plan.checked:
                 _check_jacobian_numba(F, x, xf, shape, args, plan, J)
+            if shape is None and executor is None and plans.mode != "local":
+                fast[x.shape] = (_sparse_driver(F, "jacobian", cp.lanes), cp, np.empty(0))
             return J
         x = _input(x, "sparse.jacobian")
         plan = plans.get(x, args, kwargs)
@@ -533,10 +555,20 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto", exe
     plans = _Plans(F, pattern, "sum_hessian")
     compiled = _CompiledPlans("sum_hessian")
     submit = _submitter(F, executor)
+    fast: dict[tuple[int, ...], tuple] = {}  # see sum_grad
 
     @functools.wraps(F, updated=())
     def sum_hessian_F(x: Any, *args: Any, **kwargs: Any) -> tuple[float, np.ndarray, sp.csr_array]:
         if use_numba:
+            if type(x) is np.ndarray and x.dtype is _F64 and x.flags.c_contiguous and not kwargs:
+                entry = fast.get(x.shape)
+                if entry is not None:  # a 1-d x of a plan that ran: one compiled call
+                    drv, cp, empty = entry
+                    g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
+                    values, m, bad = drv(x, None, cp.colors, cp.indptr, cp.indices, cp.gptr, cp.pairs, cp.mirror,
+                                         cp.c, g, empty, data, 0, cp.c, *args)
+                    if not bad and m == cp.m:
+                        return float(values.sum()), g, cp.hessian(data)
             from . import _compiled
 
             x, xf, shape = _numba_input(F, x, "sparse.sum_hessian", kwargs)
@@ -547,6 +579,8 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto", exe
             _m_check(plan, m)
             if not plan.checked:
                 _check_jacobian_numba(F, x, xf, shape, args, plan, cp.jacobian(jdata), "Jacobian of the terms")
+            if shape is None and executor is None and plans.mode != "local":
+                fast[x.shape] = (_sparse_driver(F, "sum_hessian", cp.lanes), cp, np.empty(0))
             return float(values.sum()), grad, cp.hessian(data)
         x = _input(x, "sparse.sum_hessian")
         plan = plans.get(x, args, kwargs)
@@ -595,9 +629,9 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
     plans = _Plans(F, pattern, "jacobian")
     compiled = _CompiledPlans("jacobian")
     submit = _submitter(F, executor)
-    # numba, 1-d x, no executor: shape -> (driver, colors, indptr, indices, empty, c, m)
+    # numba, 1-d x, no executor: shape -> (driver, colors, indptr, indices, empty, c, m) of a
+    # plan that ran (a given pattern: checked), so a call is one dict lookup and one driver call
     fast: dict[tuple[int, ...], tuple] = {}
-    f64 = np.dtype(np.float64)
 
     def slow(x: Any, args: tuple, kwargs: dict) -> tuple[float, np.ndarray]:
         if use_numba:
@@ -612,9 +646,7 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
             if not plan.checked:
                 _check_jacobian_numba(F, x, xf, shape, args, plan, cp.jacobian(jdata), "Jacobian of the terms")
             if shape is None and executor is None and plans.mode != "local":
-                from ..engines.numba import sparse_driver
-
-                fast[x.shape] = (sparse_driver(F, "sum_grad", cp.lanes, False), cp.colors, cp.indptr,
+                fast[x.shape] = (_sparse_driver(F, "sum_grad", cp.lanes), cp.colors, cp.indptr,
                                  cp.indices, np.empty(0), cp.c, cp.m)
             return float(value), grad
         x = _input(x, "sparse.sum_grad")
@@ -628,7 +660,7 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
 
     @functools.wraps(F, updated=())
     def sum_grad_F(x: Any, *args: Any, **kwargs: Any) -> tuple[float, np.ndarray]:
-        if type(x) is np.ndarray and x.dtype is f64 and x.flags.c_contiguous and not kwargs:
+        if type(x) is np.ndarray and x.dtype is _F64 and x.flags.c_contiguous and not kwargs:
             entry = fast.get(x.shape)
             if entry is not None:
                 drv, colors, indptr, indices, empty, c, m = entry
