@@ -210,6 +210,8 @@ def _batched_form(fn: Any, args: tuple, mapped: Mapped) -> Callable[[np.ndarray,
     """``batched(X, args)`` computing every point at once (the batched protocol), or None."""
     if any(m and not (isinstance(a, np.ndarray) and a.dtype != object) for a, m in zip(args, mapped, strict=False)):
         return None   # dual numbers (or other objects) in a mapped argument: point by point
+    if any(isinstance(a, Jet) or (isinstance(a, np.ndarray) and a.dtype == object) for a in args):
+        return None   # dual numbers of an outer transform in a shared argument: point by point
     if isinstance(fn, functools.partial):
         hook = getattr(fn.func, "batched_partial", None)
         if hook is not None:

@@ -211,6 +211,8 @@ def test_value_and_transforms_take_the_compiled_loop():
         assert_batched(transform(bowl))
         assert _batched_form(transform(bowl), (np.ones((3, 2)),), (True,)) is None  # mapped args: loop
         assert _batched_form(transform(bowl.py_func), (), ()) is None               # Python engine: loop
+        assert _batched_form(transform(bowl), (dd.Dual(1.0, 1.0),), (False,)) is None  # a dual argument: loop
+    assert _batched_form(functools.partial(dd.jvp, bowl), (dd.Dual(np.ones(5), 1.0),), (False,)) is None
 
 
 # -- blocks that do not divide the points -------------------------------------------------------
