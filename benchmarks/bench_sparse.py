@@ -50,6 +50,14 @@ FOOTNOTES = {
 }
 
 
+def footnote(used: dict[str, int], reason: str) -> str:
+    """' [k]' for a reason with a footnote (numbered in order of first use), else ''."""
+    if reason not in FOOTNOTES:
+        return ""
+    used.setdefault(reason, len(used) + 1)
+    return f" [{used[reason]}]"
+
+
 def once(fn: Any) -> tuple[float, Any]:
     t0 = time.perf_counter()
     out = fn()
@@ -71,7 +79,7 @@ def check(problem: peers.Problem, ref: Any, ref_out: Any, out: Any) -> float:
     return err
 
 
-def peer_table(key: str, sizes: list[int], budget: float, used: set[str]) -> dict[tuple[int, str], float]:
+def peer_table(key: str, sizes: list[int], budget: float, used: dict[str, int]) -> dict[tuple[int, str], float]:
     """Print one problem's table; return {(n, method): seconds per call} of the checked results."""
     problem = peers.PROBLEMS[key]
     times: dict[tuple[int, str], float] = {}
@@ -92,9 +100,7 @@ def peer_table(key: str, sizes: list[int], budget: float, used: set[str]) -> dic
                 t_first += t_call
             except peers.Skip as exc:
                 reason = str(exc)
-                mark = f" [{list(FOOTNOTES).index(reason) + 1}]" if reason in FOOTNOTES else ""
-                if reason in FOOTNOTES:
-                    used.add(reason)
+                mark = footnote(used, reason)
                 print(f"| {x.size} | {name} | — | {'—' if reason == 'dense' else reason}{mark} | — | — |", flush=True)
                 continue
             except Exception as exc:  # a peer that fails on this case: say so, go on
@@ -121,7 +127,7 @@ def peer_table(key: str, sizes: list[int], budget: float, used: set[str]) -> dic
     return times
 
 
-def gradient_table(n: int, budget: float, used: set[str]) -> dict[str, float]:
+def gradient_table(n: int, budget: float, used: dict[str, int]) -> dict[str, float]:
     print(f"\n#### Gradient of the extended Rosenbrock sum, n = {n}\n")
     print("| method | preparation | per call | vs analytic | max rel. diff |")
     print("|---|---|---|---|---|")
@@ -136,9 +142,7 @@ def gradient_table(n: int, budget: float, used: set[str]) -> dict[str, float]:
             t_first += t_call
         except peers.Skip as exc:
             reason = str(exc)
-            mark = f" [{list(FOOTNOTES).index(reason) + 1}]" if reason in FOOTNOTES else ""
-            if reason in FOOTNOTES:
-                used.add(reason)
+            mark = footnote(used, reason)
             print(f"| {name} | — | {'—' if reason == 'dense' else reason}{mark} | — | — |", flush=True)
             continue
         except Exception as exc:
@@ -170,8 +174,8 @@ def targets(times: dict[str, dict[tuple[int, str], float]], grad: dict[str, floa
             return
         r = ref / t if faster else t / ref
         ok = r >= limit if faster else r <= limit
-        rows.append((target, f"{fmt_time(t)} vs {fmt_time(ref)}: "
-                     + (f"{r:.1f}x faster" if faster else f"{r:.1f}x"), "met" if ok else "not met"))
+        what = "speed-up" if faster else "ratio"
+        rows.append((target, f"{fmt_time(t)} vs {fmt_time(ref)}: {what} {r:.1f}x", "met" if ok else "not met"))
 
     for key, tt in times.items():
         for n in sorted({n for n, _ in tt}):
@@ -188,6 +192,8 @@ def targets(times: dict[str, dict[tuple[int, str], float]], grad: dict[str, floa
     row("Rosenbrock gradient n=1000: numba sum_grad faster than jax.jit(jax.grad)",
         grad.get("dualdiff sum_grad, numba engine"), grad.get("jax.jit(jax.grad)"), 1.0, True)
     print("\n### Issue 12's per-call targets in this run\n")
+    print("One run's medians on the machine it ran on: on a shared machine ratios move by up to 2x "
+          "between runs.\n")
     print("| target | measured | |")
     print("|---|---|---|")
     for target, measured, verdict in rows:
@@ -232,13 +238,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = args.sizes or ([1000, 10_000] if args.quick else [1000, 10_000, 100_000])
     budget = 0.15 if args.quick else 0.25
-    used: set[str] = set()
+    used: dict[str, int] = {}
     t0 = time.perf_counter()
     print(f"Peers: {peers.versions()}.")
     print("\n### Against the peers (median per call; preparation = first call of a fresh object)")
     times = {key: peer_table(key, sizes, budget, used) for key in peers.PROBLEMS}
     grad = gradient_table(1000, budget, used)
-    notes = [f"[{i + 1}] {text}" for i, (key, text) in enumerate(FOOTNOTES.items()) if key in used]
+    notes = [f"[{k}] {FOOTNOTES[reason]}" for reason, k in used.items()]
     print("\nThe analytic kernels return fresh arrays of the values (and f, grad) on the pattern "
           "built once (their compilation happens before, for the reference result); dualdiff returns a scipy `csr_array` (Hessians: with f and the gradient, "
           "from the same pass). asdex, CasADi and dense jax compute the Hessian only; CasADi's "
