@@ -94,6 +94,29 @@ class Plan:
         return int(self.colors.max()) + 1 if self.colors.size else 0
 
 
+# distance-2 colouring costs Σ_i (entries of row i)²: above this, a Hessian plan takes the
+# star colouring alone (an arrowhead's dense row makes distance-2 quadratic in n, and needs
+# n colours anyway)
+DISTANCE2_WORK = 1 << 26
+
+
+def _coloring(kind: str, P: sp.csr_array) -> tuple[np.ndarray, str]:
+    """(colours, colouring) for a plan: distance-2 for Jacobians; for a Hessian pattern the
+    star colouring when it has fewer colours (or distance-2 would cost too much)."""
+    if kind != "hessian" or P.shape[1] == 0:
+        return color_columns(P), "distance2"
+    star = star_color(P)
+    if float(np.sum(np.diff(P.indptr).astype(np.float64) ** 2)) > DISTANCE2_WORK:
+        return star, "star"
+    d2 = color_columns(P)
+    return (star, "star") if int(star.max()) + 1 < int(d2.max()) + 1 else (d2, "distance2")
+
+
+def _plan(kind: str, shape: tuple[int, ...], P: sp.csr_array, source: str, checked: bool = True) -> Plan:
+    colors, coloring = _coloring(kind, P)
+    return Plan(kind, shape, P, colors, source, checked=checked, coloring=coloring)
+
+
 class _Plans:
     """The plans of one transformed function, by input shape (pattern="auto"), the last x
     (pattern="local") or once for a given pattern."""
@@ -126,14 +149,14 @@ class _Plans:
             plan = self.by_shape.get(x.shape)
             if plan is None:
                 P = self._detect(x, args, kwargs, local=False)
-                plan = Plan(self.kind, x.shape, P, color_columns(P), "auto")
+                plan = _plan(self.kind, x.shape, P, "auto")
                 self.by_shape[x.shape] = plan
             return plan
         if self.mode == "local":
             if self.last is None or self.last_x is None or self.last_x.shape != x.shape \
                     or not np.array_equal(self.last_x, x):
                 P = self._detect(x, args, kwargs, local=True)
-                self.last = Plan(self.kind, x.shape, P, color_columns(P), "local")
+                self.last = _plan(self.kind, x.shape, P, "local")
                 self.last_x = x.copy()
             return self.last
         plan = self.by_shape.get(x.shape)
@@ -141,7 +164,7 @@ class _Plans:
             P = self.given
             if P.shape[1] != x.size:
                 raise ValueError(f"the given pattern has {P.shape[1]} columns but x has {x.size} elements")
-            plan = Plan(self.kind, x.shape, P, color_columns(P), "given", checked=False)
+            plan = _plan(self.kind, x.shape, P, "given", checked=False)
             self.by_shape[x.shape] = plan
         return plan
 
