@@ -46,7 +46,7 @@ from sympy.codegen import cfunctions as cf
 import dualdiff as dd
 from dualdiff import math as ddmath
 
-SETTINGS = settings(max_examples=40, deadline=None,
+SETTINGS = settings(max_examples=20, deadline=None,  # 20 trees per test (40 took ~14 s CPU)
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 TOL = 1e-9  # times the running error bound S (see the module docstring)
 MAX_DPS = 1500
