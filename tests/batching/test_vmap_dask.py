@@ -41,14 +41,11 @@ cloudpickle.register_pickle_by_value(batching_functions)
 N = 23   # points; blocks of 5 or 7 rows do not divide it
 
 
-@pytest.fixture(scope="module")
-def client():
-    """Two worker processes, one thread each, on loopback; closed after the module."""
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster, set_as_default=False) as c:
-        c.wait_for_workers(2, timeout=120)   # fail, not hang, if a worker cannot start
-        yield c
+@pytest.fixture
+def client(dask_client):
+    """The session's two-worker LocalCluster (tests/conftest.py), both workers up."""
+    dask_client.wait_for_workers(2, timeout=120)   # fail, not hang, if a worker cannot start
+    return dask_client
 
 
 def lazy(X, rows=5, cols=None):
