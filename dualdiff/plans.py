@@ -160,14 +160,21 @@ class Plan:
         return (self.transform.read_many is not None and self.engine.name == "numba" and not self.nested
                 and self.executor is None)
 
-    def batched(self, X: np.ndarray, args: tuple) -> Any:
-        """The transform's results at the points X[0], X[1], ... (a float64 array of shape
-        (N,) + the plan's shape), stacked on a new leading axis (tuples element-wise): what
-        stacking ``plan(X[i], *args)`` gives, bit for bit, from one compiled loop over the
-        points, parallel across cores (numba engine only; see :attr:`batches`)."""
+    @property
+    def batched(self) -> Callable[..., Any] | None:
+        """``batched(X, *args)``, ``dd.vmap``'s protocol: the transform's results at the
+        points X[0], X[1], ... (shape (N,) + the plan's shape) stacked on a new leading axis
+        (tuples element-wise), what stacking ``plan(X[i], *args)`` gives, bit for bit, from
+        one compiled loop over the points, parallel across cores.  None where the plan has
+        no such loop (see :attr:`batches`): ``dd.vmap(plan)`` then calls it point by point."""
+        return self.run_batched if self.batches else None
+
+    def run_batched(self, X: np.ndarray, *args: Any) -> Any:
+        """The compiled loop behind :attr:`batched` (X a float64 array)."""
         if not self.batches:
             raise TypeError(f"{self!r} has no batched loop (numba-engine grad, value_and_grad, jacobian, "
                             "value_and_jacobian, hessian and value_grad_hessian have one); loop over the points")
+        X = np.ascontiguousarray(X, dtype=np.float64)
         if X.shape[1:] != self.shape:
             raise ValueError(f"this {self.transform.name} plan was made for points of shape {self.shape}; got "
                              f"points of shape {X.shape[1:]}")

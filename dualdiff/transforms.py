@@ -183,7 +183,7 @@ def _batched(transformed: Function, t: Transform, f: Function, plans: dict, chun
         p = plans.get((xs, False))
         if p is None:
             p = plans[(xs, False)] = Plan(t, f, np.zeros(xs)[()], chunk=chunk, engine=engine)
-        return p.batched(X, args)
+        return p.run_batched(X, *args)
 
     batched.__name__ = batched.__qualname__ = f"{getattr(f, '__name__', 'f')}_{t.name}_batched"
     return batched

@@ -342,3 +342,24 @@ def test_python_engine_partials_loop_point_by_point():
     assert _batched_form(jvp, (V,), (True,)) is None
     assert_identical(dd.vmap(jvp, in_axes=(0, 0))(X, V),
                      stacked([dd.jvp(field.py_func, x, v) for x, v in zip(X, V, strict=True)]))
+
+
+def test_vmap_of_a_plan_uses_its_compiled_loop_and_equals_the_per_point_calls():
+    """dd.vmap(dd.plan(...)): a plan follows the batched protocol (batched(X, *args)), and a
+    plan without a compiled loop (Python engine) is mapped point by point."""
+
+    @numba.njit
+    def energy(x, a):
+        return a * np.sum(x ** 4) + x[0] * x[1]
+
+    X = np.random.default_rng(7).uniform(-1, 1, (9, 3))
+    p = dd.plan("grad", energy, X[0])
+    assert p.batched is not None
+    got = dd.vmap(p)(X, 2.0)
+    want = np.stack([p(x, 2.0) for x in X])
+    assert np.array_equal(got, want)
+    analytic = 8.0 * X ** 3 + np.stack([X[:, 1], X[:, 0], 0 * X[:, 0]], axis=1)
+    np.testing.assert_allclose(got, analytic, rtol=1e-13, atol=1e-13)
+    q = dd.plan("grad", energy.py_func, X[0])
+    assert q.batched is None
+    assert np.array_equal(dd.vmap(q)(X, 2.0), want)
