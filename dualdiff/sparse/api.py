@@ -706,14 +706,29 @@ def hessian(f: Function, *, pattern: Any = "auto", engine: str = "auto", executo
     """Sparse Hessian of a scalar f: returns ``hessian_f(x, *args, **kwargs)`` -> CSR (n, n),
     float64, exactly symmetric.
 
-    The general method, for any f: colour the columns of the Hessian pattern (c colours,
-    S the n × c seed matrix) and compute the product H·S with hyper-duals, ε1 running
-    over all n unit directions (in chunks of k) and ε2 = S; then H[i, j] = (H·S)[i, color[j]]
-    for every structural nonzero, the upper triangle read and mirrored.  Cost: ⌈n/k⌉
-    passes of k + c + k·c lanes, i.e. about n·c lanes in all — linear in n per lane, so
-    O(n²·c) work for f of cost O(n), against O(n³) lanes·n for the dense ``dd.hessian``.
-    When f is a sum of terms, ``sum_hessian`` on the vector of terms is far cheaper
-    (one pass of c + c² lanes).
+    Two methods, chosen per input shape (``hessian_f.plan(x).kind`` says which):
+
+    * **sum method** (``"sum_hessian"``), when f ends in a sum: f is traced with sums that
+      keep their terms (``np.sum``/``.sum()``/``np.mean``, a dot with a constant vector,
+      ``+``/``-`` of such sums and scalar terms, constant factors: ``dualdiff._termsum``);
+      with the c colours of the terms' Jacobian pattern, one hyper-dual pass with
+      ε1 = ε2 = S gives every term's compressed Hessian Sᵀ∇²F_k S, and
+      ∇²F_k[i, j] = (Sᵀ∇²F_k S)[color i, color j], as in :func:`sum_hessian`.  Cost: one
+      pass of c + c² lanes, linear in n.  The pass checks its terms against the trace's
+      and the result against f's own compressed gradient and Hessian; any disagreement
+      falls back to the general method with a ``RuntimeWarning``.
+    * **general method** (``"hessian"``), for any f: colour the Hessian pattern (star
+      colouring when it has fewer colours than distance-2; c colours, S the n × c seed
+      matrix), compute B = H·S (numpy engine: hyper-duals with ε1 over all n unit
+      directions in chunks of k and ε2 = S; numba engine: c compiled Hessian-vector
+      products) and read H back (H[i, j] = B[i, color j], or the star colouring's direct
+      recovery), the upper triangle read and mirrored.  Cost: about n·c lanes in all, so
+      O(n²·c) work for f of cost O(n), against about n²/2 lanes for ``dd.hessian``.
+
+    Either way the result has the structure of f's Hessian pattern.
+    ``hessian_f.value_grad_hessian(x, *args)`` returns ``(f(x), ∇f flat, H)``, all three
+    from the sum method's one pass when it applies (what ``optimize.minimize(...,
+    sparse=True)`` uses).
 
     Args:
         f: the scalar function.
