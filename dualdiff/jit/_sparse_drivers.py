@@ -18,6 +18,11 @@ product (m × c) is never stored:
   order k = 0, 1, ... in one pass whatever the split into passes; the lower triangle is
   copied from the upper (exactly symmetric).
 
+f's output is read as a flat float64 view of its records (``output_floats``) at float
+offsets precomputed on the plan (``eoff``, ``goff``, ``pairs``), one loop over P's
+entries (or the pairs) in order: no per-row jet loads, no lane extraction from a vector
+register.
+
 Every driver takes a colour range [c_lo, c_hi) (the Hessian: a range of b passes), so
 an executor can split the colours into tasks; they release the GIL.  Every driver also
 reports whether a partial came out NaN (the caller reruns NaN-safely) and the number of
@@ -30,22 +35,78 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic, overload
+from numba.np.arrayobj import make_array, populate_array
 
 from . import _types as T
 from ._drivers import output_item, output_shape, shape_size
-from ._types import DualType, HyperDualType
+from ._types import DualType, HyperDualType, JetType
+
+# -- f's output as one flat float64 array -------------------------------------------------
+#
+# Reading a lane of a partial vector held in a register (``vget(r.eps, a)`` with a lane a
+# known only at run time) makes LLVM spill the vector to the stack and load the lane back
+# (a store-forwarding stall per entry).  The read-outs instead take f's output as a flat
+# float64 view of its records (a jet array element is its fields one after the other, as
+# ``numpy_dtype``): entry (k, lane a) of a Dual's ε is ``flat[k·S + 1 + a]`` with
+# S = 1 + N doubles per record; a HyperDual's ε1 lane a is at ``k·S + 1 + a`` and its ε12
+# lane a at ``k·S + 2 + N + a``, S = 2 + 2N.
+
+@intrinsic
+def _record_floats(typingctx: Any, arr: Any) -> Any:
+    """The float64 view (1-d, C) of a C-contiguous array of jets: its records' fields."""
+    if not (isinstance(arr, types.Array) and isinstance(arr.dtype, JetType) and arr.layout == "C"):
+        return None
+    rt = types.Array(types.float64, 1, "C")
+
+    def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
+        src = make_array(arr)(context, builder, args[0])
+        dst = make_array(rt)(context, builder)
+        eight = ir.Constant(src.itemsize.type, 8)
+        size = builder.mul(src.nitems, builder.udiv(src.itemsize, eight))
+        populate_array(dst, data=builder.bitcast(src.data, dst.data.type), shape=[size], strides=[eight],
+                       itemsize=eight, meminfo=src.meminfo, parent=src.parent)
+        return impl_ret_borrowed(context, builder, rt, dst._getvalue())
+    return rt(arr), codegen
+
+
+def output_floats(out, m, tref):
+    """f's output (m elements) as the flat float64 array of m records of tref's type: a view
+    of a C-contiguous output of that type, else a copy (other layouts, float outputs,
+    scalars)."""
+
+
+@overload(output_floats)
+def _ol_output_floats(out, m, tref):
+    t = T._jet_of(tref)
+    if isinstance(out, types.Array) and out.layout == "C" and out.dtype == t:
+        return lambda out, m, tref: _record_floats(out)
+
+    def impl(out, m, tref):
+        tmp = np.empty(m, dtype=tref)
+        for k in range(m):
+            tmp[k] = output_item(out, k, tref)
+        return _record_floats(tmp)
+    return impl
 
 
 def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
-    """``(m_out, had_nan) = drv(x, shape, colors, indptr, ecol, values, data, c_lo, c_hi, *args)``:
+    """``(m_out, had_nan) = drv(x, shape, colors, m, ecol, eoff, c, values, data, c_lo, c_hi, *args)``:
     writes data[p] for the entries p whose colour ``ecol[p]`` is in [c_lo, c_hi) (the
-    other entries are left alone) and f(x) flat into values (unless values is empty)."""
+    other entries are left alone) and f(x) flat into values (unless values is empty).
+    m = P's row count; ``eoff[p] = k·(1 + N) + 1 + ecol[p]`` for the entry p of row k
+    (its partial in f's output read as floats, less the chunk's first colour c0);
+    c = the number of colours (c ≤ N and [c_lo, c_hi) ⊇ [0, c): one chunk holding every
+    entry, read without the colour test)."""
     N = tt.n
+    S = 1 + N  # doubles per Dual record
 
     @numba.njit(nogil=True)
-    def sparse_jacobian_driver(x, shape, colors, indptr, ecol, values, data, c_lo, c_hi, *args):
+    def sparse_jacobian_driver(x, shape, colors, m, ecol, eoff, c, values, data, c_lo, c_hi, *args):
         n = x.shape[0]
-        m = indptr.shape[0] - 1
         keep = values.shape[0] > 0
         xd = np.empty(n, dtype=tt)
         bad = False
@@ -62,15 +123,21 @@ def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
             mo = shape_size(output_shape(out))
             if mo != m:
                 return mo, bad
-            for k in range(m):
-                r = output_item(out, k, tt)
-                if keep:
-                    values[k] = r.value
-                for p in range(indptr[k], indptr[k + 1]):
-                    a = ecol[p] - c0
-                    if 0 <= a < c1 - c0:
-                        data[p] = T.vget(r.eps, a)
-                bad = bad or T.vhasnan(r.eps)
+            fl = output_floats(out, m, tt)
+            if keep:
+                for k in range(m):
+                    values[k] = fl[k * S]
+            if c0 == 0 and c1 >= c:  # every entry's colour in this chunk
+                for p in range(eoff.shape[0]):
+                    data[p] = fl[eoff[p]]
+            else:
+                w = c1 - c0
+                for p in range(eoff.shape[0]):
+                    if 0 <= ecol[p] - c0 < w:
+                        data[p] = fl[eoff[p] - c0]
+            for k in range(m):  # a NaN partial in any lane of any row (vhasnan of each)
+                for a in range(N):
+                    bad |= np.isnan(fl[k * S + 1 + a])
             c0 += N
             if c0 >= c_hi:
                 break
@@ -80,17 +147,18 @@ def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
 
 
 def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
-    """``(value, m_out, had_nan) = drv(x, shape, colors, indptr, indices, g, jdata, c_lo, c_hi,
+    """``(value, m_out, had_nan) = drv(x, shape, colors, m, indices, ecol, eoff, c, g, jdata, c_lo, c_hi,
     *args)``: g (n,) set to zero, then g[j] = Σ_k J[k, j] for the columns j whose colour is
     in [c_lo, c_hi); value = Σ_k F_k(x) summed in order k = 0, 1, ...  Unless jdata is
-    empty, J's entries in P's order go into it as well (to check a given pattern)."""
+    empty, J's entries in P's order go into it as well (to check a given pattern).  m, ecol,
+    eoff and c as for the Jacobian driver; ``indices`` P's column indices."""
     N = tt.n
+    S = 1 + N  # doubles per Dual record
 
     @numba.njit(nogil=True)
-    def sparse_sum_grad_driver(x, shape, colors, indptr, indices, g, jdata, c_lo, c_hi, *args):
+    def sparse_sum_grad_driver(x, shape, colors, m, indices, ecol, eoff, c, g, jdata, c_lo, c_hi, *args):
         n = x.shape[0]
         keep = jdata.shape[0] > 0
-        m = indptr.shape[0] - 1
         xd = np.empty(n, dtype=tt)
         for j in range(n):
             g[j] = 0.0
@@ -109,19 +177,23 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
             mo = shape_size(output_shape(out))
             if mo != m:
                 return value, mo, bad
+            fl = output_floats(out, m, tt)
             value = 0.0
             for k in range(m):
-                r = output_item(out, k, tt)
-                value += r.value
-                for p in range(indptr[k], indptr[k + 1]):
-                    j = indices[p]
-                    a = colors[j] - c0
-                    if 0 <= a < c1 - c0:
-                        v = T.vget(r.eps, a)
-                        g[j] += v
+                value += fl[k * S]
+                for a in range(N):  # a NaN partial in any lane of any row (vhasnan of each)
+                    bad |= np.isnan(fl[k * S + 1 + a])
+            if c0 == 0 and c1 >= c and not keep:  # every entry's colour in this chunk
+                for p in range(eoff.shape[0]):
+                    g[indices[p]] += fl[eoff[p]]
+            else:
+                w = c1 - c0
+                for p in range(eoff.shape[0]):
+                    if 0 <= ecol[p] - c0 < w:
+                        v = fl[eoff[p] - c0]
+                        g[indices[p]] += v
                         if keep:
                             jdata[p] = v
-                bad = bad or T.vhasnan(r.eps)
             c0 += N
             if c0 >= c_hi:
                 break
@@ -131,13 +203,18 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
 
 
 def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
-    """``(values (m,), m_out, had_nan) = drv(x, shape, colors, indptr, indices, gptr, pairs, mirror,
-    c, g, jdata, data, b_lo, b_hi, *args)``: the passes b in [b_lo, b_hi) of the sum-Hessian.
+    """``(values (m,), m_out, had_nan) = drv(x, shape, colors, m, indices, ecol, goff, gptr, pairs,
+    mirror, c, g, jdata, data, b_lo, b_hi, *args)``: the passes b in [b_lo, b_hi) of the
+    sum-Hessian.  f's output is read as floats, S = 2 + 2N doubles per HyperDual record
+    (value, ε1 (N), ε2, ε12 (N)).
 
-    ``pairs`` (3, T) lists the terms' upper-triangle pairs (term k, ε1 lane, position in
-    data) grouped by the pass that reads them: group b·nq + c0/N (nq = ⌈c/N⌉ chunks of ε1
-    colours) holds, in term order, the pairs read in pass b with ε1 chunk c0, its slice
-    ``gptr[group]:gptr[group + 1]`` (see ``dualdiff.sparse._compiled.CompiledPlan``).
+    ``pairs`` (2, T) lists the terms' upper-triangle pairs (the float offset of their
+    partial, k·S + 2 + N + ε1 lane, and their position in data) grouped by the pass that
+    reads them: group b·nq + c0/N (nq = ⌈c/N⌉ chunks of ε1 colours) holds, in term order,
+    the pairs read in pass b with ε1 chunk c0, its slice ``gptr[group]:gptr[group + 1]``
+    (see ``dualdiff.sparse._compiled.CompiledPlan``).  m = P's row count; for P's entry p
+    (row k, column ``indices[p]`` of colour ``ecol[p]``) ``goff[p] = k·S + 1 + ecol[p]``
+    (its ε1 partial, less the chunk's first colour c0).
 
     g (n,) and data (nnz,) are zeroed, then: data gets the Hessian entries (i, j) with
     max(color i, color j) in [b_lo, b_hi) (upper entries summed over the terms, lower ones
@@ -147,12 +224,12 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
     of the terms in P's order into jdata for those columns.  c = the number of colours.
     """
     N = tt.n
+    S = 2 + 2 * N  # doubles per HyperDual record
 
     @numba.njit(nogil=True)
-    def sparse_sum_hessian_driver(x, shape, colors, indptr, indices, gptr, pairs, mirror, c, g, jdata, data,
+    def sparse_sum_hessian_driver(x, shape, colors, m, indices, ecol, goff, gptr, pairs, mirror, c, g, jdata, data,
                                   b_lo, b_hi, *args):
         n = x.shape[0]
-        m = indptr.shape[0] - 1
         nq = (c + N - 1) // N
         keep = jdata.shape[0] > 0
         xd = np.empty(n, dtype=tt)
@@ -186,25 +263,22 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                 mo = shape_size(output_shape(out))
                 if mo != m:
                     return values, mo, bad
+                fl = output_floats(out, m, tt)
                 for k in range(m):
-                    r = output_item(out, k, tt)
-                    values[k] = r.value
-                    bad = bad or T.vhasnan(r.eps1) or T.vhasnan(r.eps12) or np.isnan(r.eps2)
+                    values[k] = fl[k * S]
+                    for a in range(1, S):  # ε1, ε2, ε12: a NaN anywhere
+                        bad |= np.isnan(fl[k * S + a])
                 grp = b * nq + c0 // N
                 for s in range(gptr[grp], gptr[grp + 1]):
-                    r = output_item(out, pairs[0, s], tt)
-                    data[pairs[2, s]] += T.vget(r.eps12, pairs[1, s])
+                    data[pairs[1, s]] += fl[pairs[0, s]]
                 if b == c0:
-                    for k in range(m):
-                        r = output_item(out, k, tt)
-                        for p in range(indptr[k], indptr[k + 1]):
-                            j = indices[p]
-                            a = colors[j] - c0
-                            if 0 <= a < c1 - c0:
-                                v = T.vget(r.eps1, a)
-                                g[j] += v
-                                if keep:
-                                    jdata[p] = v
+                    w = c1 - c0
+                    for p in range(goff.shape[0]):
+                        if 0 <= ecol[p] - c0 < w:
+                            v = fl[goff[p] - c0]
+                            g[indices[p]] += v
+                            if keep:
+                                jdata[p] = v
         for p in range(data.shape[0]):
             q = mirror[p]
             if q != p:

@@ -70,6 +70,9 @@ class CompiledPlan:
         self.indices = np.ascontiguousarray(P.indices, dtype=np.int64)
         self.ecol = self.colors[self.indices]
         self.nnz = self.indices.size
+        # each entry's partial in f's output read as floats (Dual records of 1 + N doubles:
+        # value, ε): k·(1 + N) + 1 + colour, less the chunk's first colour
+        self.eoff = self._offsets(self.indptr, 1 + self.lanes, 1 + self.ecol)
         self.jacobian = Result((self.m, self.n), self.indptr, self.indices)
         if kind == "sum_hessian":
             M = plan.decompress
@@ -83,8 +86,14 @@ class CompiledPlan:
             lane = np.minimum(M.ci, M.cj)
             group = b * nq + lane // N
             order = np.argsort(group, kind="stable")
-            self.pairs = np.ascontiguousarray(np.stack([M.kk[order], (lane % N)[order], M.pos[order]]),
-                                              dtype=np.int64).reshape(3, -1)
+            # (the float offset of the pair's ε12 partial in f's output, HyperDual records of
+            # S = 2 + 2N doubles: value, ε1, ε2, ε12; its position in H's data)
+            S = 2 + 2 * N
+            poff = M.kk.astype(np.int64) * S + 2 + N + lane % N
+            dt = _index_dtype(self.m * S, M.indices.size)
+            self.pairs = np.ascontiguousarray(np.stack([poff[order], M.pos[order]]), dtype=dt).reshape(2, -1)
+            # P's entries' ε1 partials (less the chunk's first colour)
+            self.goff = self._offsets(self.indptr, S, 1 + self.ecol)
             self.gptr = np.zeros(self.c * nq + 1, np.int64)
             np.cumsum(np.bincount(group, minlength=self.c * nq), out=self.gptr[1:])
             self.hessian = Result((self.n, self.n), M.indptr, M.indices)
@@ -93,6 +102,14 @@ class CompiledPlan:
             self.hpass = np.maximum(self.colors[rows], self.colors[M.indices]) if self.n else rows
             # the pass that reads each column's gradient: the first of its chunk of colours
             self.gpass = (self.colors // self.lanes) * self.lanes
+
+
+    def _offsets(self, indptr: np.ndarray, stride: int, within: np.ndarray) -> np.ndarray:
+        """``k·stride + within[p]`` for the entries p of each row k, int32 when it fits."""
+        rows = np.repeat(np.arange(indptr.size - 1, dtype=np.int64), np.diff(indptr))
+        off = rows * stride + within
+        dt = _index_dtype(int(off.max(initial=0)) + stride, (indptr.size - 1) * stride)
+        return np.ascontiguousarray(off, dtype=dt)
 
 
 def _in(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -107,7 +124,8 @@ def jacobian_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, c_lo
     had_nan)."""
     values, data = np.empty(0), np.empty(cp.nnz) if c_hi - c_lo >= cp.c else np.zeros(cp.nnz)
     m, bad = _numba().sparse_call(f, "jacobian", cp.lanes, safe,
-                                  (x, shape, cp.colors, cp.indptr, cp.ecol, values, data, c_lo, c_hi) + args)
+                                  (x, shape, cp.colors, cp.m, cp.ecol, cp.eoff, cp.c, values, data, c_lo, c_hi)
+                                  + args)
     return values, data, m, bad
 
 
@@ -116,7 +134,8 @@ def sum_grad_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, c_lo
     """(value, g for the columns of colours [c_lo, c_hi), jdata, m_out, had_nan)."""
     g = np.empty(cp.n)
     value, m, bad = _numba().sparse_call(f, "sum_grad", cp.lanes, safe,
-                                         (x, shape, cp.colors, cp.indptr, cp.indices, g, jdata, c_lo, c_hi) + args)
+                                         (x, shape, cp.colors, cp.m, cp.indices, cp.ecol, cp.eoff, cp.c, g, jdata, c_lo, c_hi)
+                                         + args)
     return value, g, jdata, m, bad
 
 
@@ -127,8 +146,8 @@ def sum_hessian_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, b
     g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
     values, m, bad = _numba().sparse_call(
         f, "sum_hessian", cp.lanes, safe,
-        (x, shape, cp.colors, cp.indptr, cp.indices, cp.gptr, cp.pairs, cp.mirror, cp.c, g, jdata, data, b_lo, b_hi)
-        + args)
+        (x, shape, cp.colors, cp.m, cp.indices, cp.ecol, cp.goff, cp.gptr, cp.pairs, cp.mirror, cp.c, g, jdata, data,
+         b_lo, b_hi) + args)
     return values, g, jdata, data, m, bad
 
 

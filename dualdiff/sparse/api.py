@@ -516,7 +516,7 @@ def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
                 if entry is not None:  # a 1-d x of a plan that ran: one compiled call
                     drv, cp, empty = entry
                     data = np.empty(cp.nnz)
-                    m, bad = drv(x, None, cp.colors, cp.indptr, cp.ecol, empty, data, 0, cp.c, *args)
+                    m, bad = drv(x, None, cp.colors, cp.m, cp.ecol, cp.eoff, cp.c, empty, data, 0, cp.c, *args)
                     if not bad and m == cp.m:
                         return cp.jacobian(data)
             from . import _compiled
@@ -588,8 +588,8 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto", exe
                 if entry is not None:  # a 1-d x of a plan that ran: one compiled call
                     drv, cp, empty = entry
                     g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
-                    values, m, bad = drv(x, None, cp.colors, cp.indptr, cp.indices, cp.gptr, cp.pairs, cp.mirror,
-                                         cp.c, g, empty, data, 0, cp.c, *args)
+                    values, m, bad = drv(x, None, cp.colors, cp.m, cp.indices, cp.ecol, cp.goff, cp.gptr, cp.pairs,
+                                         cp.mirror, cp.c, g, empty, data, 0, cp.c, *args)
                     if not bad and m == cp.m:
                         return float(values.sum()), g, cp.hessian(data)
             from . import _compiled
@@ -652,7 +652,7 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
     plans = _Plans(F, pattern, "jacobian")
     compiled = _CompiledPlans("jacobian")
     submit = _submitter(F, executor)
-    # numba, 1-d x, no executor: shape -> (driver, colors, indptr, indices, empty, c, m) of a
+    # numba, 1-d x, no executor: shape -> (driver, colors, m, indices, ecol, eoff, c, empty) of a
     # plan that ran (a given pattern: checked), so a call is one dict lookup and one driver call
     fast: dict[tuple[int, ...], tuple] = {}
 
@@ -669,8 +669,8 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
             if not plan.checked:
                 _check_jacobian_numba(F, x, xf, shape, args, plan, cp.jacobian(jdata), "Jacobian of the terms")
             if shape is None and executor is None and plans.mode != "local":
-                fast[x.shape] = (_sparse_driver(F, "sum_grad", cp.lanes), cp.colors, cp.indptr,
-                                 cp.indices, np.empty(0), cp.c, cp.m)
+                fast[x.shape] = (_sparse_driver(F, "sum_grad", cp.lanes), cp.colors, cp.m, cp.indices, cp.ecol,
+                                 cp.eoff, cp.c, np.empty(0))
             return float(value), grad
         x = _input(x, "sparse.sum_grad")
         plan = plans.get(x, args, kwargs)
@@ -686,9 +686,9 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
         if type(x) is np.ndarray and x.dtype is _F64 and x.flags.c_contiguous and not kwargs:
             entry = fast.get(x.shape)
             if entry is not None:
-                drv, colors, indptr, indices, empty, c, m = entry
+                drv, colors, m, indices, ecol, eoff, c, empty = entry
                 g = np.empty(x.shape[0])
-                value, mo, bad = drv(x, None, colors, indptr, indices, g, empty, 0, c, *args)
+                value, mo, bad = drv(x, None, colors, m, indices, ecol, eoff, c, g, empty, 0, c, *args)
                 if not bad and mo == m:
                     return value, g
         return slow(x, args, kwargs)
