@@ -113,12 +113,9 @@ def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
         c0 = c_lo
         while True:
             c1 = min(c0 + N, c_hi)
-            for j in range(n):
-                col = colors[j]
-                if c0 <= col < c1:
-                    xd[j] = T.new_dual(tt, x[j], T.vunit(tt, col - c0))
-                else:
-                    xd[j] = T.new_dual(tt, x[j], T.vzero(tt))
+            for j in range(n):  # vunit of a lane outside [0, N) is zero: no branch
+                a = colors[j] - c0
+                xd[j] = T.new_dual(tt, x[j], T.vunit(tt, a if a < c1 - c0 else -1))
             out = f(prepare(xd, shape), *args)
             mo = shape_size(output_shape(out))
             if mo != m:
@@ -134,7 +131,7 @@ def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
                 w = c1 - c0
                 for p in range(eoff.shape[0]):
                     if 0 <= ecol[p] - c0 < w:
-                        data[p] = fl[eoff[p] - c0]
+                        data[p] = fl[np.int64(eoff[p]) - c0]
             for k in range(m):  # a NaN partial in any lane of any row (vhasnan of each)
                 for a in range(N):
                     bad |= np.isnan(fl[k * S + 1 + a])
@@ -167,12 +164,9 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
         c0 = c_lo
         while True:
             c1 = min(c0 + N, c_hi)
-            for j in range(n):
-                col = colors[j]
-                if c0 <= col < c1:
-                    xd[j] = T.new_dual(tt, x[j], T.vunit(tt, col - c0))
-                else:
-                    xd[j] = T.new_dual(tt, x[j], T.vzero(tt))
+            for j in range(n):  # vunit of a lane outside [0, N) is zero: no branch
+                a = colors[j] - c0
+                xd[j] = T.new_dual(tt, x[j], T.vunit(tt, a if a < c1 - c0 else -1))
             out = f(prepare(xd, shape), *args)
             mo = shape_size(output_shape(out))
             if mo != m:
@@ -190,7 +184,7 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
                 w = c1 - c0
                 for p in range(eoff.shape[0]):
                     if 0 <= ecol[p] - c0 < w:
-                        v = fl[eoff[p] - c0]
+                        v = fl[np.int64(eoff[p]) - c0]
                         g[indices[p]] += v
                         if keep:
                             jdata[p] = v
@@ -252,13 +246,11 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
         for b in range(b_lo, b_hi):
             for c0 in range(0, b + 1, N):
                 c1 = min(c0 + N, c)
-                for j in range(n):
+                for j in range(n):  # vunit of a lane outside [0, N) is zero: no branch
                     col = colors[j]
                     e2 = 1.0 if col == b else 0.0
-                    if c0 <= col < c1:
-                        xd[j] = T.new_hyperdual(tt, x[j], T.vunit(tt, col - c0), e2, T.vzero(tt))
-                    else:
-                        xd[j] = T.new_hyperdual(tt, x[j], T.vzero(tt), e2, T.vzero(tt))
+                    a = col - c0
+                    xd[j] = T.new_hyperdual(tt, x[j], T.vunit(tt, a if a < c1 - c0 else -1), e2, T.vzero(tt))
                 out = f(prepare(xd, shape), *args)
                 mo = shape_size(output_shape(out))
                 if mo != m:
@@ -275,7 +267,7 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                     w = c1 - c0
                     for p in range(goff.shape[0]):
                         if 0 <= ecol[p] - c0 < w:
-                            v = fl[goff[p] - c0]
+                            v = fl[np.int64(goff[p]) - c0]
                             g[indices[p]] += v
                             if keep:
                                 jdata[p] = v

@@ -31,6 +31,11 @@ def _index_dtype(*sizes: int) -> Any:
     return np.int32 if max(sizes, default=0) < np.iinfo(np.int32).max else np.int64
 
 
+def _offset_dtype(*sizes: int) -> Any:
+    """Unsigned (no negative-index wraparound in the compiled read-outs), 32 bits when it fits."""
+    return np.uint32 if max(sizes, default=0) < np.iinfo(np.uint32).max else np.uint64
+
+
 class Result:
     """A CSR structure (shape, indptr, indices) and fast construction of matrices on it."""
 
@@ -90,7 +95,7 @@ class CompiledPlan:
             # S = 2 + 2N doubles: value, ε1, ε2, ε12; its position in H's data)
             S = 2 + 2 * N
             poff = M.kk.astype(np.int64) * S + 2 + N + lane % N
-            dt = _index_dtype(self.m * S, M.indices.size)
+            dt = _offset_dtype(self.m * S, M.indices.size)
             self.pairs = np.ascontiguousarray(np.stack([poff[order], M.pos[order]]), dtype=dt).reshape(2, -1)
             # P's entries' ε1 partials (less the chunk's first colour)
             self.goff = self._offsets(self.indptr, S, 1 + self.ecol)
@@ -105,10 +110,10 @@ class CompiledPlan:
 
 
     def _offsets(self, indptr: np.ndarray, stride: int, within: np.ndarray) -> np.ndarray:
-        """``k·stride + within[p]`` for the entries p of each row k, int32 when it fits."""
+        """``k·stride + within[p]`` for the entries p of each row k (``_offset_dtype``)."""
         rows = np.repeat(np.arange(indptr.size - 1, dtype=np.int64), np.diff(indptr))
         off = rows * stride + within
-        dt = _index_dtype(int(off.max(initial=0)) + stride, (indptr.size - 1) * stride)
+        dt = _offset_dtype(int(off.max(initial=0)) + stride, (indptr.size - 1) * stride)
         return np.ascontiguousarray(off, dtype=dt)
 
 
