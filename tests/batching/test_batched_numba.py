@@ -18,6 +18,17 @@ from dualdiff.batching import EmptyBatchError, PointError
 BATCHED = ["grad", "value_and_grad", "hessian", "value_grad_hessian"]
 VECTOR = ["jacobian", "value_and_jacobian"]
 
+# tests of functions that no parallel test compiles run the sequential loop: the same
+# per-point body (jit/_drivers.py: _batched), far cheaper to compile than a prange loop
+SEQUENTIAL = {"test_points_of_any_shape", "test_nan_partials_are_redone_per_point",
+              "test_outputs_of_different_shapes_are_refused"}
+
+
+@pytest.fixture(autouse=True)
+def sequential_loops(request, monkeypatch):
+    if request.function.__name__ in SEQUENTIAL:
+        monkeypatch.setattr("dualdiff.engines.numba.parallel_allowed", lambda: False)
+
 
 @numba.njit
 def energy(x, scale):
