@@ -93,6 +93,23 @@ def _ol_output_floats(out, m, tref):
     return impl
 
 
+@numba.njit(nogil=True, inline="always")
+def partials_nan(fl, m, S, lo, hi):
+    """Whether a field a in [lo, hi) of one of the m records (S doubles each) of fl is NaN:
+    one contiguous scan of all of fl first (vectorised), the exact per-field test only
+    when that finds a NaN somewhere (a NaN value alone is not a NaN partial)."""
+    anynan = False
+    for q in range(m * S):
+        anynan |= np.isnan(fl[q])
+    if not anynan:
+        return False
+    bad = False
+    for k in range(m):
+        for a in range(lo, hi):
+            bad |= np.isnan(fl[k * S + a])
+    return bad
+
+
 def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
     """``(m_out, had_nan) = drv(x, shape, colors, m, ecol, eoff, c, values, data, c_lo, c_hi, *args)``:
     writes data[p] for the entries p whose colour ``ecol[p]`` is in [c_lo, c_hi) (the
@@ -132,9 +149,7 @@ def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
                 for p in range(eoff.shape[0]):
                     if 0 <= ecol[p] - c0 < w:
                         data[p] = fl[np.int64(eoff[p]) - c0]
-            for k in range(m):  # a NaN partial in any lane of any row (vhasnan of each)
-                for a in range(N):
-                    bad |= np.isnan(fl[k * S + 1 + a])
+            bad |= partials_nan(fl, m, S, 1, S)  # a NaN partial in any lane of any row
             c0 += N
             if c0 >= c_hi:
                 break
@@ -175,8 +190,7 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
             value = 0.0
             for k in range(m):
                 value += fl[k * S]
-                for a in range(N):  # a NaN partial in any lane of any row (vhasnan of each)
-                    bad |= np.isnan(fl[k * S + 1 + a])
+            bad |= partials_nan(fl, m, S, 1, S)  # a NaN partial in any lane of any row
             if c0 == 0 and c1 >= c and not keep:  # every entry's colour in this chunk
                 for p in range(eoff.shape[0]):
                     g[indices[p]] += fl[eoff[p]]
@@ -256,10 +270,10 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                 if mo != m:
                     return values, mo, bad
                 fl = output_floats(out, m, tt)
-                for k in range(m):
-                    values[k] = fl[k * S]
-                    for a in range(1, S):  # ε1, ε2, ε12: a NaN anywhere
-                        bad |= np.isnan(fl[k * S + a])
+                if b == b_lo and c0 == 0:  # f's values: the same in every pass
+                    for k in range(m):
+                        values[k] = fl[k * S]
+                bad |= partials_nan(fl, m, S, 1, S)  # ε1, ε2, ε12: a NaN anywhere
                 grp = b * nq + c0 // N
                 for s in range(gptr[grp], gptr[grp + 1]):
                     data[pairs[1, s]] += fl[pairs[0, s]]
