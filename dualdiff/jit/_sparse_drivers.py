@@ -212,7 +212,7 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
 
 def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
     """``(values (m,), m_out, had_nan) = drv(x, shape, colors, m, indices, ecol, goff, gptr, pairs,
-    mirror, c, g, jdata, data, b_lo, b_hi, *args)``: the passes b in [b_lo, b_hi) of the
+    lower, c, g, jdata, data, b_lo, b_hi, *args)``: the passes b in [b_lo, b_hi) of the
     sum-Hessian.  f's output is read as floats, S = 2 + 2N doubles per HyperDual record
     (value, ε1 (N), ε2, ε12 (N)).
 
@@ -226,7 +226,7 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
 
     g (n,) and data (nnz,) are zeroed, then: data gets the Hessian entries (i, j) with
     max(color i, color j) in [b_lo, b_hi) (upper entries summed over the terms, lower ones
-    copied through ``mirror``); g[j] = Σ_k ∂F_k/∂x_j for the columns j whose chunk of
+    copied from the upper ones: ``data[lower[0, t]] = data[lower[1, t]]``); g[j] = Σ_k ∂F_k/∂x_j for the columns j whose chunk of
     colours, (colors[j] // N)·N, is in [b_lo, b_hi) (read in the pass b = that chunk's
     first colour, the first pass that seeds it), and unless jdata is empty, the Jacobian
     of the terms in P's order into jdata for those columns.  c = the number of colours.
@@ -235,7 +235,7 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
     S = 2 + 2 * N  # doubles per HyperDual record
 
     @numba.njit(nogil=True)
-    def sparse_sum_hessian_driver(x, shape, colors, m, indices, ecol, goff, gptr, pairs, mirror, c, g, jdata, data,
+    def sparse_sum_hessian_driver(x, shape, colors, m, indices, ecol, goff, gptr, pairs, lower, c, g, jdata, data,
                                   b_lo, b_hi, *args):
         n = x.shape[0]
         nq = (c + N - 1) // N
@@ -276,8 +276,12 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                 bad |= partials_nan(fl, m, S, 1, S)  # ε1, ε2, ε12: a NaN anywhere
                 grp = b * nq + c0 // N
                 for s in range(gptr[grp], gptr[grp + 1]):
-                    data[pairs[1, s]] += fl[pairs[0, s]]
-                if b == c0:
+                    u = np.uint64(s)  # no negative-index wraparound
+                    data[pairs[1, u]] += fl[pairs[0, u]]
+                if b == c0 and c0 == 0 and c1 >= c and not keep:  # every entry's colour in this chunk
+                    for p in range(goff.shape[0]):
+                        g[np.uint64(indices[p])] += fl[goff[p]]
+                elif b == c0:
                     w = c1 - c0
                     for p in range(goff.shape[0]):
                         if 0 <= ecol[p] - c0 < w:
@@ -285,10 +289,8 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                             g[indices[p]] += v
                             if keep:
                                 jdata[p] = v
-        for p in range(data.shape[0]):
-            q = mirror[p]
-            if q != p:
-                data[p] = data[q]
+        for t in range(lower.shape[1]):
+            data[lower[0, t]] = data[lower[1, t]]
         return values, m, bad
 
     return sparse_sum_hessian_driver

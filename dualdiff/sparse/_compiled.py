@@ -81,7 +81,10 @@ class CompiledPlan:
         self.jacobian = Result((self.m, self.n), self.indptr, self.indices)
         if kind == "sum_hessian":
             M = plan.decompress
-            self.mirror = np.ascontiguousarray(M.mirror, dtype=np.int64)
+            # H's lower entries and the upper entries they copy: (2, L), unsigned
+            low = np.flatnonzero(M.mirror != np.arange(M.mirror.size))
+            self.lower = np.ascontiguousarray(np.stack([low, M.mirror[low]]),
+                                              dtype=_offset_dtype(M.mirror.size)).reshape(2, -1)
             # every term's upper pair t (term kk[t], colours ci[t] <= cj[t] by position) is
             # read in pass b = max of its colours, from ε1 lane min - c0 of the chunk c0:
             # grouped by (b, chunk), in term order within a group (a stable sort)
@@ -151,7 +154,7 @@ def sum_hessian_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, b
     g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
     values, m, bad = _numba().sparse_call(
         f, "sum_hessian", cp.lanes, safe,
-        (x, shape, cp.colors, cp.m, cp.indices, cp.ecol, cp.goff, cp.gptr, cp.pairs, cp.mirror, cp.c, g, jdata, data,
+        (x, shape, cp.colors, cp.m, cp.indices, cp.ecol, cp.goff, cp.gptr, cp.pairs, cp.lower, cp.c, g, jdata, data,
          b_lo, b_hi) + args)
     return values, g, jdata, data, m, bad
 

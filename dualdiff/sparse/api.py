@@ -589,7 +589,7 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto", exe
                     drv, cp, empty = entry
                     g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
                     values, m, bad = drv(x, None, cp.colors, cp.m, cp.indices, cp.ecol, cp.goff, cp.gptr, cp.pairs,
-                                         cp.mirror, cp.c, g, empty, data, 0, cp.c, *args)
+                                         cp.lower, cp.c, g, empty, data, 0, cp.c, *args)
                     if not bad and m == cp.m:
                         return float(values.sum()), g, cp.hessian(data)
             from . import _compiled
