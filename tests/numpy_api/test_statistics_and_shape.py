@@ -268,6 +268,7 @@ def test_trapezoid_in_y_and_x(y):
         lambda s: sum((s[i] + s[i + 1]) * sympy.Rational(3, 10) / 2 for i in range(n - 1)), y)[0])
 
 
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors are deprecated:DeprecationWarning")
 def test_cross_and_kron():
     rng = np.random.default_rng(3)
     z = rng.normal(size=6)
