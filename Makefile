@@ -19,8 +19,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) examples/quickstart.py
 
+# two pytest-xdist workers, one test file each at a time (--dist loadfile: a module's numba
+# functions compile in one process only): the suite is compile-bound and single-threaded
 test: $(VENV)/.installed-test
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check dualdiff tests examples benchmarks docs/_hooks

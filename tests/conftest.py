@@ -23,11 +23,13 @@ if os.environ.get("CI"):
 @pytest.fixture(scope="session")
 def dask_client():
     """A dask.distributed Client of a LocalCluster: two worker processes (nannies restart a
-    killed one), one thread each, on loopback, no dashboard; closed at the end of the session.
-    Not the default client (``set_as_default=False``): tests pass it explicitly."""
+    killed one), one thread each, on loopback; closed at the end of the session.
+    Not the default client (``set_as_default=False``): tests pass it explicitly.  Its HTTP server
+    takes a free port (``dashboard_address=":0"``; None still means 8787, which the other
+    pytest-xdist worker or an example may hold)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster, set_as_default=False) as client:
         client.wait_for_workers(2, timeout=120)   # fail, not hang, if a worker cannot start
         yield client
