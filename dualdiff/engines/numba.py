@@ -146,18 +146,7 @@ def sparse_driver(f: Any, kind: str, k: int, safe: bool) -> Any:
 def sparse_call(f: Any, kind: str, k: int, safe: bool, args: tuple) -> tuple:
     """Call a compressed-pass driver as :func:`call` calls the dense ones (a fresh seeded
     input per pass for an f that writes into its input; numba's errors translated)."""
-    try:
-        return sparse_driver(f, kind, k, safe)(*args)
-    except errors.TypingError as exc:
-        d = _drivers_of(f)
-        if d.fresh:
-            raise translate(exc, f) from None
-        d.fresh = True
-        try:
-            return sparse_call(f, kind, k, safe, args)
-        except errors.TypingError:
-            d.fresh = False
-            raise translate(exc, f) from None
+    return _call_compiling(f, lambda: sparse_driver(f, kind, k, safe), args)
 
 
 def sparse_run(f: Any, kind: str, k: int, args: tuple, safe: bool = False) -> tuple:
@@ -194,20 +183,24 @@ BLOCKS_PER_THREAD = 4
 def call(f: Any, kernel: str, k: int, safe: bool, args: tuple) -> tuple:
     """Call the driver (compiling it on first use); if f does not compile on the read-only
     seeded input, hand it a fresh copy per pass instead (it may write into its input)."""
+    return _call_compiling(f, lambda: driver(f, kernel, k, safe), args)
+
+
+def _call_compiling(f: Any, get_driver: Any, args: tuple) -> Any:
+    """``get_driver()(*args)``, compiling on first use; if f does not compile on the
+    read-only seeded input, retry once with a fresh copy per pass (f may write into its
+    input, which the read-only input refuses); numba's errors translated."""
     try:
-        return driver(f, kernel, k, safe)(*args)
+        return get_driver()(*args)
     except errors.TypingError as exc:
         d = _drivers_of(f)
         if d.fresh:
             raise translate(exc, f) from None
-        # f may write into its input, which the read-only seeded input refuses: hand it
-        # a fresh copy per pass instead (if that compiles, that was the reason)
-        d.fresh = True
+        d.fresh = True  # the driver cache keys on d.fresh: get_driver() compiles the fresh variant
         try:
-            return call(f, kernel, k, safe, args)
-        except errors.TypingError:
-            d.fresh = False
-            raise translate(exc, f) from None
+            return get_driver()(*args)
+        except errors.TypingError as again:  # it was not that: the fresh attempt's error
+            raise translate(again, f) from None
 
 
 def run(f: Any, kernel: str, k: int, args: tuple) -> tuple:
