@@ -468,10 +468,18 @@ def make_second_derivative_driver(f: Any, tt: HyperDualType, prepare: Any) -> An
 # single-point drivers; those of jvp, hvp and the second derivative repeat the
 # single-point drivers' operations in the same order (tests/batching compare the bits).
 
-def _batched(point: Any, tt: Any, parallel: bool) -> Any:
+@numba.njit
+def _no_init(xd):
+    pass
+
+
+def _batched(point: Any, tt: Any, parallel: bool, init: Any = _no_init) -> Any:
+    """The batched driver of ``point``; ``init(xd)`` prepares a block's scratch jets once
+    (before its first point)."""
     @numba.njit
     def block(X, V, shape, outs, p0, p1, args):
         xd = np.empty(X.shape[1], dtype=tt)
+        init(xd)
         p = p0
         try:
             while p < p1:
@@ -494,13 +502,36 @@ def _batched(point: Any, tt: Any, parallel: bool) -> Any:
 def make_batched_gradient_driver(f: Any, tt: DualType, prepare: Any, parallel: bool = True) -> Any:
     """The gradient at every row of X: outs = (values (N,), G (N, n), had_nan (N,))."""
     body = make_gradient_body(f, tt, prepare)
+    N = tt.n
+    S = 1 + N  # doubles per Dual record
+
+    # n <= N (one pass per point, the common case of many small problems): the seeds
+    # are the unit partials e_j at every point, set once per block; a point writes only the
+    # values (through the records' float view), the same numbers the body seeds
+    @numba.njit
+    def seed_units(xd):
+        if xd.shape[0] <= N:
+            for j in range(xd.shape[0]):
+                xd[j] = T.new_dual(tt, 0.0, T.vunit(tt, j))
 
     @numba.njit
     def gradient_point(xd, x, v, shape, outs, p, args):
         values, G, bad = outs
-        values[p], bad[p] = body(xd, x, shape, G[p], args)
+        n = x.shape[0]
+        if n <= N:
+            fl = T.record_floats(xd)
+            for j in range(n):
+                fl[j * S] = x[j]
+            value, r = scalar_parts(f(prepare(xd, shape), *args), tt)
+            g = G[p]
+            for k in range(n):
+                g[k] = T.vget(r.eps, k)
+            values[p] = value
+            bad[p] = T.vhasnan(r.eps)
+        else:
+            values[p], bad[p] = body(xd, x, shape, G[p], args)
 
-    return _batched(gradient_point, tt, parallel)
+    return _batched(gradient_point, tt, parallel, seed_units)
 
 
 def make_batched_jacobian_driver(f: Any, tt: DualType, prepare: Any, parallel: bool = True) -> Any:

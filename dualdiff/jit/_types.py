@@ -26,7 +26,7 @@ import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.core.datamodel import models
-from numba.core.imputils import lower_constant
+from numba.core.imputils import impl_ret_borrowed, lower_constant
 from numba.core.pythonapi import NativeValue
 from numba.core.typeconv import Conversion
 from numba.extending import (
@@ -38,6 +38,7 @@ from numba.extending import (
     typeof_impl,
     unbox,
 )
+from numba.np.arrayobj import make_array, populate_array
 
 from ..dual import Dual
 from ..hyperdual import HyperDual
@@ -414,6 +415,27 @@ def numpy_dtype(t: JetType) -> np.dtype:
     return np.dtype(fields)
 
 
+
+
+@intrinsic
+def record_floats(typingctx: Any, arr: Any) -> Any:
+    """The float64 view (1-d, C) of a C-contiguous array of jets: its records' fields one
+    after the other (``numpy_dtype``'s layout), sharing the array's memory.  Element k's
+    value is ``view[k * S]`` and its partials follow, S = 1 + n doubles per Dual record and
+    2 + 2n per HyperDual record."""
+    if not (isinstance(arr, types.Array) and isinstance(arr.dtype, JetType) and arr.layout == "C"):
+        return None
+    rt = types.Array(types.float64, 1, "C", readonly=not arr.mutable)
+
+    def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
+        src = make_array(arr)(context, builder, args[0])
+        dst = make_array(rt)(context, builder)
+        eight = ir.Constant(src.itemsize.type, 8)
+        size = builder.mul(src.nitems, builder.udiv(src.itemsize, eight))
+        populate_array(dst, data=builder.bitcast(src.data, dst.data.type), shape=[size], strides=[eight],
+                       itemsize=eight, meminfo=src.meminfo, parent=src.parent)
+        return impl_ret_borrowed(context, builder, rt, dst._getvalue())
+    return rt(arr), codegen
 
 
 # -- boxing scalars (Python dd.Dual / dd.HyperDual <-> numba) ---------------------------------

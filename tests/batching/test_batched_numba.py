@@ -219,3 +219,30 @@ def test_forked_workers_loop_sequentially_after_the_parent_ran_in_parallel():
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as ex:
         got = list(ex.map(_grad_batch, [X[:150], X[150:]]))
     assert_identical(np.concatenate(got), want)
+
+
+@numba.njit
+def overwrites_input(x):
+    """Writes into its input (the drivers then hand it a fresh copy of the seeds per pass)."""
+    x[0] = x[0] * x[1]
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += np.sin(x[i]) * x[i]
+    return s
+
+
+@pytest.mark.parametrize("chunk", [None, 2])
+def test_batched_gradient_of_a_function_that_writes_into_its_input(chunk):
+    # chunk None: one pass per point (the seeds are set once per block, the points write
+    # only the values); chunk 2 of 5 inputs: three passes per point
+    fn = dd.grad(overwrites_input, chunk=chunk)
+    X = points(57, 5, seed=4)
+    got = fn.batched(X)
+    assert_identical(got, stacked(fn, X))
+    # f = sin(u)·u + Σ_{i≥1} sin(x_i)·x_i with u = x0·x1
+    u = X[:, 0] * X[:, 1]
+    du = np.cos(u) * u + np.sin(u)
+    want = np.cos(X) * X + np.sin(X)
+    want[:, 0] = du * X[:, 1]
+    want[:, 1] += du * X[:, 0]
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
