@@ -21,7 +21,18 @@ product (m × c) is never stored:
 f's output is read as a flat float64 view of its records (``output_floats``) at float
 offsets precomputed on the plan (``eoff``, ``goff``, ``pairs``), one loop over P's
 entries (or the pairs) in order: no per-row jet loads, no lane extraction from a vector
-register.
+register.  (Fusing the loops into one sweep over f's output by blocks of rows that stay
+in the L1 cache was measured slower: 1.5x for sum_grad at n = 1e4, as the short inner
+loops lose their vectorisation and pipelining.)
+
+Scratch: the seeded input xd (n jets) and the sum-Hessian's f values (m floats) live in
+a float64 buffer the caller hands in (``scratch``; the plan keeps a small pool of them,
+``dualdiff.sparse._compiled.CompiledPlan.scratch``), viewed as jets in place
+(``scratch_jets``), so a call allocates neither (fresh allocations of megabytes per call
+were returned to the OS by malloc's heap trimming and page-faulted in again on every
+call).  A buffer smaller than needed (e.g. empty) makes the driver allocate its own.  f
+gets xd read-only (or a fresh copy: ``prepare_fresh``) and its output is only read, so
+nothing a driver returns refers to the scratch.
 
 Every driver takes a colour range [c_lo, c_hi) (the Hessian: a range of b passes), so
 an executor can split the colours into tasks; they release the GIL.  Every driver also
@@ -55,6 +66,11 @@ from ._types import DualType, HyperDualType, JetType
 # S = 1 + N doubles per record; a HyperDual's ε1 lane a is at ``k·S + 1 + a`` and its ε12
 # lane a at ``k·S + 2 + N + a``, S = 2 + 2N.
 
+def jet_floats(t: JetType) -> int:
+    """Doubles per array element of jet type t (its fields: value, partials)."""
+    return 1 + t.n if isinstance(t, DualType) else 2 + 2 * t.n
+
+
 @intrinsic
 def _record_floats(typingctx: Any, arr: Any) -> Any:
     """The float64 view (1-d, C) of a C-contiguous array of jets: its records' fields."""
@@ -71,6 +87,57 @@ def _record_floats(typingctx: Any, arr: Any) -> Any:
                        itemsize=eight, meminfo=src.meminfo, parent=src.parent)
         return impl_ret_borrowed(context, builder, rt, dst._getvalue())
     return rt(arr), codegen
+
+
+@intrinsic
+def _floats_as_jets(typingctx: Any, buf: Any, n: Any, tref: Any) -> Any:
+    """The first n records of jet type tref laid over the float64 buffer buf (1-d, C, at
+    least n·S doubles: not checked here): a C-contiguous array of n jets sharing buf's
+    memory (and keeping buf alive)."""
+    t = T._jet_of(tref)
+    if not (t is not None and isinstance(buf, types.Array) and buf.dtype == types.float64
+            and buf.ndim == 1 and buf.layout == "C" and isinstance(n, types.Integer)):
+        return None
+    rt = types.Array(t, 1, "C")
+
+    def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
+        src = make_array(sig.args[0])(context, builder, args[0])
+        dst = make_array(rt)(context, builder)
+        size = context.get_abi_sizeof(context.get_data_type(t))
+        assert size == 8 * jet_floats(t), (size, t)
+        itemsize = ir.Constant(src.itemsize.type, size)
+        count = context.cast(builder, args[1], sig.args[1], types.intp)
+        populate_array(dst, data=builder.bitcast(src.data, dst.data.type), shape=[count], strides=[itemsize],
+                       itemsize=itemsize, meminfo=src.meminfo, parent=None)
+        return impl_ret_borrowed(context, builder, rt, dst._getvalue())
+    return rt(buf, n, tref), codegen
+
+
+@numba.njit(nogil=True, inline="always")
+def scratch_jets(scratch, n, tt):
+    """n jets of type tt in the scratch buffer's first n·S doubles (allocated afresh when
+    the buffer is too small)."""
+    if scratch.shape[0] >= n * record_size(tt):
+        return _floats_as_jets(scratch, n, tt)
+    return np.empty(n, dtype=tt)
+
+
+@numba.njit(nogil=True, inline="always")
+def scratch_floats(scratch, lo, m):
+    """scratch[lo:lo + m] (allocated afresh when the buffer is too small)."""
+    if scratch.shape[0] >= lo + m:
+        return scratch[lo:lo + m]
+    return np.empty(m)
+
+
+def record_size(tref):
+    """Doubles per record of the jet type tref (compile-time constant)."""
+
+
+@overload(record_size)
+def _ol_record_size(tref):
+    S = jet_floats(T._jet_of(tref))
+    return lambda tref: S
 
 
 def output_floats(out, m, tref):
@@ -110,22 +177,57 @@ def partials_nan(fl, m, S, lo, hi):
     return bad
 
 
+@numba.njit(nogil=True)
+def pairwise_sum(a, lo, n):
+    """Σ a[lo:lo + n] by numpy's pairwise summation (``DOUBLE_pairwise_sum``: blocks of up
+    to 128 summed by 8 accumulators, halves at multiples of 8 above): the same operations
+    in the same order, so ``0.0 + pairwise_sum(a, 0, a.size)`` is ``a.sum()`` bit for bit
+    (a contiguous float64 array; numpy's reduction starts from the identity 0.0)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+        i = 8
+        while i < n - n % 8:
+            q = lo + i
+            r0 += a[q]
+            r1 += a[q + 1]
+            r2 += a[q + 2]
+            r3 += a[q + 3]
+            r4 += a[q + 4]
+            r5 += a[q + 5]
+            r6 += a[q + 6]
+            r7 += a[q + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[lo + i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return pairwise_sum(a, lo, n2) + pairwise_sum(a, lo + n2, n - n2)
+
+
 def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
-    """``(m_out, had_nan) = drv(x, shape, colors, m, ecol, eoff, c, values, data, c_lo, c_hi, *args)``:
-    writes data[p] for the entries p whose colour ``ecol[p]`` is in [c_lo, c_hi) (the
-    other entries are left alone) and f(x) flat into values (unless values is empty).
-    m = P's row count; ``eoff[p] = k·(1 + N) + 1 + ecol[p]`` for the entry p of row k
-    (its partial in f's output read as floats, less the chunk's first colour c0);
-    c = the number of colours (c ≤ N and [c_lo, c_hi) ⊇ [0, c): one chunk holding every
-    entry, read without the colour test)."""
+    """``(m_out, had_nan) = drv(x, data, scratch, shape, colors, m, ecol, eoff, c, c_lo, c_hi, *args)``:
+    writes data[p] for the entries p whose colour ``ecol[p]`` is in [c_lo, c_hi) (the other
+    entries are left alone).  m = P's row count; ``eoff[p] = k·(1 + N) + 1 + ecol[p]`` for
+    the entry p of row k (its partial in f's output read as floats, less the chunk's first
+    colour c0); c = the number of colours (c ≤ N and [c_lo, c_hi) ⊇ [0, c): one chunk
+    holding every entry, read without the colour test); scratch: n·(1 + N) doubles for the
+    seeded input (the plan's, see the module docstring)."""
     N = tt.n
     S = 1 + N  # doubles per Dual record
 
     @numba.njit(nogil=True)
-    def sparse_jacobian_driver(x, shape, colors, m, ecol, eoff, c, values, data, c_lo, c_hi, *args):
+    def sparse_jacobian_driver(x, data, scratch, shape, colors, m, ecol, eoff, c, c_lo, c_hi, *args):
         n = x.shape[0]
-        keep = values.shape[0] > 0
-        xd = np.empty(n, dtype=tt)
+        xd = scratch_jets(scratch, n, tt)
         bad = False
         c0 = c_lo
         while True:
@@ -138,9 +240,6 @@ def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
             if mo != m:
                 return mo, bad
             fl = output_floats(out, m, tt)
-            if keep:
-                for k in range(m):
-                    values[k] = fl[k * S]
             if c0 == 0 and c1 >= c:  # every entry's colour in this chunk
                 for p in range(eoff.shape[0]):
                     data[p] = fl[eoff[p]]
@@ -159,19 +258,20 @@ def make_sparse_jacobian_driver(f: Any, tt: DualType, prepare: Any) -> Any:
 
 
 def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
-    """``(value, m_out, had_nan) = drv(x, shape, colors, m, indices, ecol, eoff, c, g, jdata, c_lo, c_hi,
-    *args)``: g (n,) set to zero, then g[j] = Σ_k J[k, j] for the columns j whose colour is
-    in [c_lo, c_hi); value = Σ_k F_k(x) summed in order k = 0, 1, ...  Unless jdata is
-    empty, J's entries in P's order go into it as well (to check a given pattern).  m, ecol,
-    eoff and c as for the Jacobian driver; ``indices`` P's column indices."""
+    """``(value, m_out, had_nan) = drv(x, g, scratch, shape, colors, m, indices, ecol, eoff, c, jdata, c_lo,
+    c_hi, *args)``: g (n,) set to zero, then g[j] = Σ_k J[k, j] (in the order
+    k = 0, 1, ...) for the columns j whose colour is in [c_lo, c_hi); value = Σ_k F_k(x)
+    summed in order k = 0, 1, ...  Unless jdata is empty, J's entries in P's order go into
+    it as well (to check a given pattern).  m, ecol, eoff, c and scratch as for the
+    Jacobian driver; ``indices`` P's column indices."""
     N = tt.n
     S = 1 + N  # doubles per Dual record
 
     @numba.njit(nogil=True)
-    def sparse_sum_grad_driver(x, shape, colors, m, indices, ecol, eoff, c, g, jdata, c_lo, c_hi, *args):
+    def sparse_sum_grad_driver(x, g, scratch, shape, colors, m, indices, ecol, eoff, c, jdata, c_lo, c_hi, *args):
         n = x.shape[0]
         keep = jdata.shape[0] > 0
-        xd = np.empty(n, dtype=tt)
+        xd = scratch_jets(scratch, n, tt)
         for j in range(n):
             g[j] = 0.0
         bad = False
@@ -187,13 +287,13 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
             if mo != m:
                 return value, mo, bad
             fl = output_floats(out, m, tt)
-            value = 0.0
-            for k in range(m):
-                value += fl[k * S]
+            if c0 == c_lo:  # f's values: the same in every pass
+                for k in range(m):
+                    value += fl[k * S]
             bad |= partials_nan(fl, m, S, 1, S)  # a NaN partial in any lane of any row
             if c0 == 0 and c1 >= c and not keep:  # every entry's colour in this chunk
                 for p in range(eoff.shape[0]):
-                    g[indices[p]] += fl[eoff[p]]
+                    g[np.uint64(indices[p])] += fl[eoff[p]]
             else:
                 w = c1 - c0
                 for p in range(eoff.shape[0]):
@@ -211,8 +311,8 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
 
 
 def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> Any:
-    """``(values (m,), m_out, had_nan) = drv(x, shape, colors, m, indices, ecol, goff, gptr, pairs,
-    lower, c, g, jdata, data, b_lo, b_hi, *args)``: the passes b in [b_lo, b_hi) of the
+    """``(value, m_out, had_nan) = drv(x, g, data, scratch, shape, colors, m, indices, ecol, goff, gptr, pairs,
+    lower, c, jdata, b_lo, b_hi, *args)``: the passes b in [b_lo, b_hi) of the
     sum-Hessian.  f's output is read as floats, S = 2 + 2N doubles per HyperDual record
     (value, ε1 (N), ε2, ε12 (N)).
 
@@ -226,22 +326,25 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
 
     g (n,) and data (nnz,) are zeroed, then: data gets the Hessian entries (i, j) with
     max(color i, color j) in [b_lo, b_hi) (upper entries summed over the terms, lower ones
-    copied from the upper ones: ``data[lower[0, t]] = data[lower[1, t]]``); g[j] = Σ_k ∂F_k/∂x_j for the columns j whose chunk of
-    colours, (colors[j] // N)·N, is in [b_lo, b_hi) (read in the pass b = that chunk's
-    first colour, the first pass that seeds it), and unless jdata is empty, the Jacobian
-    of the terms in P's order into jdata for those columns.  c = the number of colours.
+    copied from the upper ones: ``data[lower[0, t]] = data[lower[1, t]]``);
+    g[j] = Σ_k ∂F_k/∂x_j for the columns j whose chunk of colours, (colors[j] // N)·N, is
+    in [b_lo, b_hi) (read in the pass b = that chunk's first colour, the first pass that
+    seeds it), and unless jdata is empty, the Jacobian of the terms in P's order into
+    jdata for those columns.  c = the number of colours.  value = ``F(x).sum()`` bit for
+    bit (numpy's pairwise summation of f's m values, kept in the scratch after the seeded
+    input: scratch holds n·S + m doubles).
     """
     N = tt.n
     S = 2 + 2 * N  # doubles per HyperDual record
 
     @numba.njit(nogil=True)
-    def sparse_sum_hessian_driver(x, shape, colors, m, indices, ecol, goff, gptr, pairs, lower, c, g, jdata, data,
-                                  b_lo, b_hi, *args):
+    def sparse_sum_hessian_driver(x, g, data, scratch, shape, colors, m, indices, ecol, goff, gptr, pairs, lower, c,
+                                  jdata, b_lo, b_hi, *args):
         n = x.shape[0]
         nq = (c + N - 1) // N
         keep = jdata.shape[0] > 0
-        xd = np.empty(n, dtype=tt)
-        values = np.empty(m)
+        xd = scratch_jets(scratch, n, tt)
+        values = scratch_floats(scratch, n * S, m)
         for j in range(n):
             g[j] = 0.0
         for p in range(data.shape[0]):
@@ -253,10 +356,12 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
             out = f(prepare(xd, shape), *args)
             mo = shape_size(output_shape(out))
             if mo != m:
-                return values, mo, bad
+                return 0.0, mo, bad
+            fl = output_floats(out, m, tt)
             for k in range(m):
-                values[k] = output_item(out, k, tt).value
-            return values, m, bad
+                values[k] = fl[k * S]
+            return 0.0 + pairwise_sum(values, 0, m), m, bad
+        value = 0.0
         for b in range(b_lo, b_hi):
             for c0 in range(0, b + 1, N):
                 c1 = min(c0 + N, c)
@@ -268,11 +373,12 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                 out = f(prepare(xd, shape), *args)
                 mo = shape_size(output_shape(out))
                 if mo != m:
-                    return values, mo, bad
+                    return value, mo, bad
                 fl = output_floats(out, m, tt)
                 if b == b_lo and c0 == 0:  # f's values: the same in every pass
                     for k in range(m):
                         values[k] = fl[k * S]
+                    value = 0.0 + pairwise_sum(values, 0, m)
                 bad |= partials_nan(fl, m, S, 1, S)  # ε1, ε2, ε12: a NaN anywhere
                 grp = b * nq + c0 // N
                 for s in range(gptr[grp], gptr[grp + 1]):
@@ -291,7 +397,7 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                                 jdata[p] = v
         for t in range(lower.shape[1]):
             data[lower[0, t]] = data[lower[1, t]]
-        return values, m, bad
+        return value, m, bad
 
     return sparse_sum_hessian_driver
 

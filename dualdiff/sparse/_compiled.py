@@ -37,14 +37,20 @@ def _offset_dtype(*sizes: int) -> Any:
 
 
 class Result:
-    """A CSR structure (shape, indptr, indices) and fast construction of matrices on it."""
+    """A CSR structure (shape, indptr, indices) and fast construction of matrices on it.
+
+    A matrix's index arrays are the two parts of one fresh copy of ``indices`` followed by
+    ``indptr`` (one allocation and one copy per call instead of two): views, but of an
+    array no one else holds, so they are the caller's as separate copies would be."""
 
     def __init__(self, shape: tuple[int, int], indptr: np.ndarray, indices: np.ndarray) -> None:
         dt = _index_dtype(*shape, indices.size)
         self.shape = shape
-        self.indptr = np.ascontiguousarray(indptr, dtype=dt)
-        self.indices = np.ascontiguousarray(indices, dtype=dt)
-        template = sp.csr_array((np.zeros(self.indices.size), self.indices.copy(), self.indptr.copy()),
+        self.nnz = indices.size
+        self._index = np.concatenate([np.asarray(indices, dtype=dt).ravel(), np.asarray(indptr, dtype=dt).ravel()])
+        self.indices = self._index[:self.nnz]
+        self.indptr = self._index[self.nnz:]
+        template = sp.csr_array((np.zeros(self.nnz), self.indices.copy(), self.indptr.copy()),
                                 shape=shape, copy=False)
         template.has_sorted_indices = True
         template.has_canonical_format = True
@@ -53,20 +59,36 @@ class Result:
     def __call__(self, data: np.ndarray) -> sp.csr_array:
         """The CSR matrix with this structure and ``data`` (taken, not copied)."""
         out = sp.csr_array.__new__(sp.csr_array)
-        out.__dict__.update(self._attrs)
-        out.data = data
-        out.indices = self.indices.copy()
-        out.indptr = self.indptr.copy()
+        attrs = self._attrs.copy()
+        index = self._index.copy()
+        attrs["data"] = data
+        attrs["indices"] = index[:self.nnz]
+        attrs["indptr"] = index[self.nnz:]
+        out.__dict__ = attrs
         return out
 
 
 class CompiledPlan:
-    """What the compiled passes need of one :class:`~dualdiff.sparse.api.Plan`: int64
-    colours and pattern arrays, the lane count, the result's structure and (sum-Hessian)
-    the positions of every term's pairs in it (``SumHessianMap``)."""
+    """What the compiled passes need of one :class:`~dualdiff.sparse.api.Plan` of kind
+    "jacobian", "sum_grad" or "sum_hessian": int64 colours and pattern arrays, the lane
+    count, the result's structure, (sum-Hessian) the positions of every term's pairs in it
+    (``SumHessianMap``), and a pool of scratch buffers for the drivers (:meth:`scratch`).
+
+    Scratch outlives a call so that a call allocates no megabytes (a fresh allocation per
+    call is returned to the OS by malloc's heap trimming and page-faulted in again, call
+    after call: 2300 faults, 3/4 of the time of the n = 1e5 sum-Hessian).  Concurrent
+    calls of one plan (``executor=ThreadPoolExecutor``, or threads of the user) each take
+    their own buffer: :meth:`scratch` pops one from the pool or makes a new one,
+    :meth:`release` puts it back (at most ``POOL`` are kept).  A buffer is n·S doubles
+    (S doubles per jet: the seeded input), plus m for the sum-Hessian's f values; it is
+    the plan's memory as long as the plan lives, and is not pickled with the plan (a
+    process executor's task makes its own)."""
+
+    POOL = 4
 
     def __init__(self, plan: Any, kind: str) -> None:
         P = plan.pattern
+        self.kind = kind
         self.m, self.n = P.shape
         self.c = plan.ncolors
         self.lanes = _numba().sparse_lanes(self.c)
@@ -79,6 +101,8 @@ class CompiledPlan:
         # value, ε): k·(1 + N) + 1 + colour, less the chunk's first colour
         self.eoff = self._offsets(self.indptr, 1 + self.lanes, 1 + self.ecol)
         self.jacobian = Result((self.m, self.n), self.indptr, self.indices)
+        S = 1 + self.lanes  # doubles per jet the drivers seed
+        self.scratch_size = self.n * S
         if kind == "sum_hessian":
             M = plan.decompress
             # H's lower entries and the upper entries they copy: (2, L), unsigned
@@ -110,7 +134,36 @@ class CompiledPlan:
             self.hpass = np.maximum(self.colors[rows], self.colors[M.indices]) if self.n else rows
             # the pass that reads each column's gradient: the first of its chunk of colours
             self.gpass = (self.colors // self.lanes) * self.lanes
+            self.scratch_size = self.n * S + self.m  # the seeded input, then f's values
+        # the driver's arguments after (x, outputs, scratch, shape) and before (jdata,) lo, hi
+        if kind == "sum_hessian":
+            self.arrays: tuple = (self.colors, self.m, self.indices, self.ecol, self.goff, self.gptr, self.pairs,
+                                  self.lower, self.c)
+        elif kind == "sum_grad":
+            self.arrays = (self.colors, self.m, self.indices, self.ecol, self.eoff, self.c)
+        else:
+            self.arrays = (self.colors, self.m, self.ecol, self.eoff, self.c)
+        # ... and all of them for a 1-d x, all colours, no Jacobian kept (the fast paths)
+        self.fast = (None,) + self.arrays + (() if kind == "jacobian" else (np.empty(0),)) + (0, self.c)
+        self.pool: list[np.ndarray] = []
 
+    def scratch(self) -> np.ndarray:
+        """A scratch buffer (float64, ``scratch_size``) that no other call holds: taken
+        from the pool (list.pop is atomic), else new.  Hand it back with :meth:`release`."""
+        try:
+            return self.pool.pop()
+        except IndexError:
+            return np.empty(self.scratch_size)
+
+    def release(self, buf: np.ndarray) -> None:
+        """Put a buffer from :meth:`scratch` back into the pool (kept if the pool is not full)."""
+        if len(self.pool) < self.POOL:
+            self.pool.append(buf)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["pool"] = []  # scratch stays in its process
+        return state
 
     def _offsets(self, indptr: np.ndarray, stride: int, within: np.ndarray) -> np.ndarray:
         """``k·stride + within[p]`` for the entries p of each row k (``_offset_dtype``)."""
@@ -127,36 +180,44 @@ def _in(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
 # -- executor tasks (module level: they travel by name) ---------------------------------------
 
 def jacobian_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, c_lo: int, c_hi: int,
-                  args: tuple, safe: bool) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    """(f(x) flat (not kept: empty), data with the entries of colours [c_lo, c_hi), m_out,
-    had_nan)."""
-    values, data = np.empty(0), np.empty(cp.nnz) if c_hi - c_lo >= cp.c else np.zeros(cp.nnz)
-    m, bad = _numba().sparse_call(f, "jacobian", cp.lanes, safe,
-                                  (x, shape, cp.colors, cp.m, cp.ecol, cp.eoff, cp.c, values, data, c_lo, c_hi)
-                                  + args)
-    return values, data, m, bad
+                  args: tuple, safe: bool) -> tuple[np.ndarray, int, bool]:
+    """(data with the entries of colours [c_lo, c_hi), m_out, had_nan)."""
+    data = np.empty(cp.nnz) if c_hi - c_lo >= cp.c else np.zeros(cp.nnz)
+    buf = cp.scratch()
+    try:
+        m, bad = _numba().sparse_call(f, "jacobian", cp.lanes, safe,
+                                      (x, data, buf, shape, *cp.arrays, c_lo, c_hi) + args)
+    finally:
+        cp.release(buf)
+    return data, m, bad
 
 
 def sum_grad_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, c_lo: int, c_hi: int,
                   jdata: np.ndarray, args: tuple, safe: bool) -> tuple[float, np.ndarray, np.ndarray, int, bool]:
     """(value, g for the columns of colours [c_lo, c_hi), jdata, m_out, had_nan)."""
     g = np.empty(cp.n)
-    value, m, bad = _numba().sparse_call(f, "sum_grad", cp.lanes, safe,
-                                         (x, shape, cp.colors, cp.m, cp.indices, cp.ecol, cp.eoff, cp.c, g, jdata, c_lo, c_hi)
-                                         + args)
+    buf = cp.scratch()
+    try:
+        value, m, bad = _numba().sparse_call(f, "sum_grad", cp.lanes, safe,
+                                             (x, g, buf, shape, *cp.arrays, jdata, c_lo, c_hi) + args)
+    finally:
+        cp.release(buf)
     return value, g, jdata, m, bad
 
 
 def sum_hessian_task(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, b_lo: int, b_hi: int,
                      jdata: np.ndarray, args: tuple, safe: bool
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool]:
-    """(f(x) flat, g, jdata, H's data for the passes b in [b_lo, b_hi), m_out, had_nan)."""
-    g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
-    values, m, bad = _numba().sparse_call(
-        f, "sum_hessian", cp.lanes, safe,
-        (x, shape, cp.colors, cp.m, cp.indices, cp.ecol, cp.goff, cp.gptr, cp.pairs, cp.lower, cp.c, g, jdata, data,
-         b_lo, b_hi) + args)
-    return values, g, jdata, data, m, bad
+                     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, int, bool]:
+    """(Σ f(x) (``F(x).sum()``), g, jdata, H's data for the passes b in [b_lo, b_hi), m_out,
+    had_nan)."""
+    g, data = np.empty(cp.n), np.empty(cp.hessian.nnz)
+    buf = cp.scratch()
+    try:
+        value, m, bad = _numba().sparse_call(f, "sum_hessian", cp.lanes, safe,
+                                             (x, g, data, buf, shape, *cp.arrays, jdata, b_lo, b_hi) + args)
+    finally:
+        cp.release(buf)
+    return value, g, jdata, data, m, bad
 
 
 def _run(task: Function, f: Function, fixed: tuple, ranges: list[tuple[int, int]], extra: tuple,
@@ -178,17 +239,16 @@ def _run(task: Function, f: Function, fixed: tuple, ranges: list[tuple[int, int]
 
 
 def jacobian(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, args: tuple, ranges: list[tuple[int, int]],
-             executor: Any, submit: Any) -> tuple[np.ndarray, np.ndarray, int]:
-    """(f(x) flat (not kept: empty), J's data in P's order, m_out) from the colour ranges
-    (one range: local)."""
+             executor: Any, submit: Any) -> tuple[np.ndarray, int]:
+    """(J's data in P's order, m_out) from the colour ranges (one range: local)."""
     parts = _run(jacobian_task, f, (x, shape, cp), ranges, (), args, executor, submit)
     if len(parts) == 1:
-        return parts[0][0], parts[0][1], parts[0][2]
+        return parts[0][0], parts[0][1]
     data = np.empty(cp.nnz)
     for (lo, hi), p in zip(ranges, parts, strict=True):
         sel = _in(cp.ecol, lo, hi)
-        data[sel] = p[1][sel]
-    return parts[0][0], data, parts[0][2]
+        data[sel] = p[0][sel]
+    return data, parts[0][1]
 
 
 def sum_grad(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, args: tuple, ranges: list[tuple[int, int]],
@@ -210,14 +270,14 @@ def sum_grad(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, args: tup
 
 def sum_hessian(f: Function, x: np.ndarray, shape: Any, cp: CompiledPlan, args: tuple,
                 ranges: list[tuple[int, int]], executor: Any, submit: Any, with_jacobian: bool
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """(f(x) flat, gradient, J's data (empty unless with_jacobian), H's data, m_out) from the
-    ranges of passes b (one range: local)."""
+                ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(``F(x).sum()``, gradient, J's data (empty unless with_jacobian), H's data, m_out)
+    from the ranges of passes b (one range: local)."""
     jdata = np.zeros(cp.nnz if with_jacobian else 0)
     parts = _run(sum_hessian_task, f, (x, shape, cp), ranges, (jdata,), args, executor, submit)
     if len(parts) == 1:
         return parts[0][0], parts[0][1], parts[0][2], parts[0][3], parts[0][4]
-    g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
+    g, data = np.empty(cp.n), np.empty(cp.hessian.nnz)
     for (lo, hi), p in zip(ranges, parts, strict=True):
         sel = _in(cp.gpass, lo, hi)
         g[sel] = p[1][sel]

@@ -514,9 +514,18 @@ def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
             if type(x) is np.ndarray and x.dtype is _F64 and x.flags.c_contiguous and not kwargs:
                 entry = fast.get(x.shape)
                 if entry is not None:  # a 1-d x of a plan that ran: one compiled call
-                    drv, cp, empty = entry
+                    drv, cp = entry
                     data = np.empty(cp.nnz)
-                    m, bad = drv(x, None, cp.colors, cp.m, cp.ecol, cp.eoff, cp.c, empty, data, 0, cp.c, *args)
+                    pool = cp.pool
+                    try:
+                        buf = pool.pop()  # a scratch buffer no other call holds (atomic)
+                    except IndexError:
+                        buf = np.empty(cp.scratch_size)
+                    try:
+                        m, bad = drv(x, data, buf, *cp.fast, *args)
+                    finally:
+                        if len(pool) < cp.POOL:
+                            pool.append(buf)
                     if not bad and m == cp.m:
                         return cp.jacobian(data)
             from . import _compiled
@@ -524,14 +533,13 @@ def jacobian(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
             x, xf, shape = _numba_input(F, x, "sparse.jacobian", kwargs)
             plan = plans.get(x, args, kwargs)
             cp = compiled.get(plan)
-            _, data, m = _compiled.jacobian(F, xf, shape, cp, args, _numba_ranges(cp.c, executor), executor,
-                                            submit)
+            data, m = _compiled.jacobian(F, xf, shape, cp, args, _numba_ranges(cp.c, executor), executor, submit)
             _m_check(plan, m)
             J = cp.jacobian(data)
             if not plan.checked:
                 _check_jacobian_numba(F, x, xf, shape, args, plan, J)
             if shape is None and executor is None and plans.mode != "local":
-                fast[x.shape] = (_sparse_driver(F, "jacobian", cp.lanes), cp, np.empty(0))
+                fast[x.shape] = (_sparse_driver(F, "jacobian", cp.lanes), cp)
             return J
         x = _input(x, "sparse.jacobian")
         plan = plans.get(x, args, kwargs)
@@ -586,25 +594,33 @@ def sum_hessian(F: Function, *, pattern: Any = "auto", engine: str = "auto", exe
             if type(x) is np.ndarray and x.dtype is _F64 and x.flags.c_contiguous and not kwargs:
                 entry = fast.get(x.shape)
                 if entry is not None:  # a 1-d x of a plan that ran: one compiled call
-                    drv, cp, empty = entry
-                    g, data = np.empty(cp.n), np.empty(cp.hessian.indices.size)
-                    values, m, bad = drv(x, None, cp.colors, cp.m, cp.indices, cp.ecol, cp.goff, cp.gptr, cp.pairs,
-                                         cp.lower, cp.c, g, empty, data, 0, cp.c, *args)
+                    drv, cp = entry
+                    g, data = np.empty(cp.n), np.empty(cp.hessian.nnz)
+                    pool = cp.pool
+                    try:
+                        buf = pool.pop()  # a scratch buffer no other call holds (atomic)
+                    except IndexError:
+                        buf = np.empty(cp.scratch_size)
+                    try:
+                        value, m, bad = drv(x, g, data, buf, *cp.fast, *args)
+                    finally:
+                        if len(pool) < cp.POOL:
+                            pool.append(buf)
                     if not bad and m == cp.m:
-                        return float(values.sum()), g, cp.hessian(data)
+                        return value, g, cp.hessian(data)
             from . import _compiled
 
             x, xf, shape = _numba_input(F, x, "sparse.sum_hessian", kwargs)
             plan = plans.get(x, args, kwargs)
             cp = compiled.get(plan)
-            values, grad, jdata, data, m = _compiled.sum_hessian(
+            value, grad, jdata, data, m = _compiled.sum_hessian(
                 F, xf, shape, cp, args, _numba_ranges(cp.c, executor), executor, submit, not plan.checked)
             _m_check(plan, m)
             if not plan.checked:
                 _check_jacobian_numba(F, x, xf, shape, args, plan, cp.jacobian(jdata), "Jacobian of the terms")
             if shape is None and executor is None and plans.mode != "local":
-                fast[x.shape] = (_sparse_driver(F, "sum_hessian", cp.lanes), cp, np.empty(0))
-            return float(values.sum()), grad, cp.hessian(data)
+                fast[x.shape] = (_sparse_driver(F, "sum_hessian", cp.lanes), cp)
+            return float(value), grad, cp.hessian(data)
         x = _input(x, "sparse.sum_hessian")
         plan = plans.get(x, args, kwargs)
         S = plan.seed
@@ -650,10 +666,10 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
     use_numba = _check_f(F, engine)
     executor = _check_executor(F, executor)
     plans = _Plans(F, pattern, "jacobian")
-    compiled = _CompiledPlans("jacobian")
+    compiled = _CompiledPlans("sum_grad")
     submit = _submitter(F, executor)
-    # numba, 1-d x, no executor: shape -> (driver, colors, m, indices, ecol, eoff, c, empty) of a
-    # plan that ran (a given pattern: checked), so a call is one dict lookup and one driver call
+    # numba, 1-d x, no executor: shape -> (driver, compiled plan) of a plan that ran (a given
+    # pattern: checked), so a call is one dict lookup and one driver call
     fast: dict[tuple[int, ...], tuple] = {}
 
     def slow(x: Any, args: tuple, kwargs: dict) -> tuple[float, np.ndarray]:
@@ -669,8 +685,7 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
             if not plan.checked:
                 _check_jacobian_numba(F, x, xf, shape, args, plan, cp.jacobian(jdata), "Jacobian of the terms")
             if shape is None and executor is None and plans.mode != "local":
-                fast[x.shape] = (_sparse_driver(F, "sum_grad", cp.lanes), cp.colors, cp.m, cp.indices, cp.ecol,
-                                 cp.eoff, cp.c, np.empty(0))
+                fast[x.shape] = (_sparse_driver(F, "sum_grad", cp.lanes), cp)
             return float(value), grad
         x = _input(x, "sparse.sum_grad")
         plan = plans.get(x, args, kwargs)
@@ -686,10 +701,19 @@ def sum_grad(F: Function, *, pattern: Any = "auto", engine: str = "auto", execut
         if type(x) is np.ndarray and x.dtype is _F64 and x.flags.c_contiguous and not kwargs:
             entry = fast.get(x.shape)
             if entry is not None:
-                drv, colors, m, indices, ecol, eoff, c, empty = entry
+                drv, cp = entry
                 g = np.empty(x.shape[0])
-                value, mo, bad = drv(x, None, colors, m, indices, ecol, eoff, c, g, empty, 0, c, *args)
-                if not bad and mo == m:
+                pool = cp.pool
+                try:
+                    buf = pool.pop()  # a scratch buffer no other call holds (atomic)
+                except IndexError:
+                    buf = np.empty(cp.scratch_size)
+                try:
+                    value, m, bad = drv(x, g, buf, *cp.fast, *args)
+                finally:
+                    if len(pool) < cp.POOL:
+                        pool.append(buf)
+                if not bad and m == cp.m:
                     return value, g
         return slow(x, args, kwargs)
 
