@@ -177,6 +177,32 @@ def partials_nan(fl, m, S, lo, hi):
     return bad
 
 
+@numba.njit(nogil=True, inline="always")
+def values_sum_nan(fl, m, S):
+    """(Σ_k fl[k·S] in order k = 0, 1, ..., whether a partial field of a record is NaN):
+    one sweep over the records (the NaN tests run in the shadow of the sum's chain of
+    dependent additions, which a separate scan would not)."""
+    value = 0.0
+    anynan = False
+    for k in range(m):
+        value += fl[k * S]
+        for a in range(1, S):
+            anynan |= np.isnan(fl[k * S + a])
+    return value, anynan
+
+
+@numba.njit(nogil=True, inline="always")
+def values_nan(fl, m, S, values):
+    """values[k] = fl[k·S] (the records' values) and whether a partial field of a record is
+    NaN: one sweep over the records."""
+    anynan = False
+    for k in range(m):
+        values[k] = fl[k * S]
+        for a in range(1, S):
+            anynan |= np.isnan(fl[k * S + a])
+    return anynan
+
+
 @numba.njit(nogil=True)
 def pairwise_sum(a, lo, n):
     """Σ a[lo:lo + n] by numpy's pairwise summation (``DOUBLE_pairwise_sum``: blocks of up
@@ -287,10 +313,11 @@ def make_sparse_sum_grad_driver(f: Any, tt: DualType, prepare: Any) -> Any:
             if mo != m:
                 return value, mo, bad
             fl = output_floats(out, m, tt)
-            if c0 == c_lo:  # f's values: the same in every pass
-                for k in range(m):
-                    value += fl[k * S]
-            bad |= partials_nan(fl, m, S, 1, S)  # a NaN partial in any lane of any row
+            if c0 == c_lo:  # f's values (the same in every pass) with the NaN scan of the partials
+                value, anynan = values_sum_nan(fl, m, S)
+                bad |= anynan
+            else:
+                bad |= partials_nan(fl, m, S, 1, S)  # a NaN partial in any lane of any row
             if c0 == 0 and c1 >= c and not keep:  # every entry's colour in this chunk
                 for p in range(eoff.shape[0]):
                     g[np.uint64(indices[p])] += fl[eoff[p]]
@@ -375,11 +402,11 @@ def make_sparse_sum_hessian_driver(f: Any, tt: HyperDualType, prepare: Any) -> A
                 if mo != m:
                     return value, mo, bad
                 fl = output_floats(out, m, tt)
-                if b == b_lo and c0 == 0:  # f's values: the same in every pass
-                    for k in range(m):
-                        values[k] = fl[k * S]
+                if b == b_lo and c0 == 0:  # f's values (the same in every pass), NaN scan of ε1, ε2, ε12
+                    bad |= values_nan(fl, m, S, values)
                     value = 0.0 + pairwise_sum(values, 0, m)
-                bad |= partials_nan(fl, m, S, 1, S)  # ε1, ε2, ε12: a NaN anywhere
+                else:
+                    bad |= partials_nan(fl, m, S, 1, S)  # ε1, ε2, ε12: a NaN anywhere
                 grp = b * nq + c0 // N
                 for s in range(gptr[grp], gptr[grp + 1]):
                     u = np.uint64(s)  # no negative-index wraparound
