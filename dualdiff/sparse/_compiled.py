@@ -77,9 +77,10 @@ class CompiledPlan:
     Scratch outlives a call so that a call allocates no megabytes (a fresh allocation per
     call is returned to the OS by malloc's heap trimming and page-faulted in again, call
     after call: 2312 page faults per call of the extended Rosenbrock sum-Hessian at
-    n = 1e5, 13.9 ms a call against 3.3 ms with the pool).  Concurrent calls of one plan (``executor=ThreadPoolExecutor``, or threads of the user) each take
-    their own buffer: :meth:`scratch` pops one from the pool or makes a new one,
-    :meth:`release` puts it back (at most ``POOL`` are kept).  A buffer is n·S doubles
+    n = 1e5, 13.9 ms a call against 3.3 ms with the pool).  Concurrent calls of one plan
+    (``executor=ThreadPoolExecutor``, or threads of the user) each take their own buffer:
+    :meth:`scratch` pops one from the pool or makes a new one, :meth:`release` puts it
+    back (at most ``POOL`` are kept).  A buffer is n·S doubles
     (S doubles per jet: the seeded input), plus m for the sum-Hessian's f values; it is
     the plan's memory as long as the plan lives, and is not pickled with the plan (a
     process executor's task makes its own)."""
