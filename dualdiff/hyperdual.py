@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .jet import (
+    FEW_LANES,
     Jet,
     accumulate,
     add_times,
@@ -42,11 +43,44 @@ from .jet import (
 from .numpy_api import NumpyArray
 from .rules import Binary, Unary
 
+#: The outer product below takes its fast path from this many value elements (it wins
+#: from about 50: k1 = k2 = 2 at m = 200, 7 µs against 15 µs) ...
+OUTER_MANY_ROWS = 64
+#: ... for at most this many lanes k1·k2 (k1 = k2 = 4 at m = 50000: 3.0 ms against
+#: 5.2 ms; at k1 = k2 = 6 the k1·k2 strided passes lose to broadcasting).
+OUTER_MAX_LANES = 16
+
 
 def _outer(b: Any, c: Any, ndir: int) -> Any:
-    """b·c on the value axes; with directions, the outer product over the direction axes."""
+    """b·c on the value axes; with directions, the outer product over the direction axes:
+    ``(b ⊗ c)[i, p, q] = b[i, p]·c[i, q]`` for b of shape ``L + (k1,)`` and c of ``L + (k2,)``.
+
+    Broadcasting (``b[..., :, None] * c[..., None, :]``) runs an inner loop of length k2
+    per (value element, p): for few directions that loop costs more than the products
+    (m = 50000, k1 = k2 = 2: 2.5 ms).  For float64 arrays of one leading shape with at
+    least :data:`OUTER_MANY_ROWS` value elements, 2 <= k1·k2 <= :data:`OUTER_MAX_LANES`
+    and an inner loop of at most :data:`~dualdiff.jet.FEW_LANES`, the product iterates
+    with the value axis innermost instead (``order="F"`` into a fresh C-contiguous
+    result: k1·k2 strided loops of length m, 0.25 ms there).  Same IEEE products, so
+    bit for bit the broadcasting result (as for ``jet.lane_product``); it never aliases
+    b or c.
+    """
     if ndir == 0:
         return b * c
+    if (type(b) is np.ndarray and type(c) is np.ndarray and b.size >= OUTER_MANY_ROWS
+            and b.dtype == np.float64 and c.dtype == np.float64):
+        shape, k1, k2 = b.shape[:-1], b.shape[-1], c.shape[-1]
+        lanes, inner = k1 * k2, (k2 if k2 > 1 else k1)  # the broadcast loop's length
+        if c.shape[:-1] == shape and 2 <= lanes <= OUTER_MAX_LANES and inner <= FEW_LANES:
+            m = b.size // k1
+            if m >= OUTER_MANY_ROWS:
+                if len(shape) != 1:  # one value axis, so that the inner loop runs over all of it
+                    if not (b.flags.c_contiguous and c.flags.c_contiguous):
+                        return expand(b, 1) * c[..., None, :]
+                    b, c = b.reshape(m, k1), c.reshape(m, k2)
+                out = np.empty((m, k1, k2))
+                np.multiply(b[:, :, None], c[:, None, :], out=out, order="F")
+                return out.reshape(shape + (k1, k2))
     return expand(b, 1) * c[..., None, :]
 
 
