@@ -43,6 +43,7 @@ from .jet import (
     apply_binary,
     apply_unary,
     as_constant,
+    is_plain_number,
     shape_of,
     store_out,
     tag_of,
@@ -185,14 +186,29 @@ def as_array(a: Any) -> Any:
     """
     if isinstance(a, Jet):
         return a
+    if isinstance(a, np.ndarray) and a.dtype == object and a.ndim == 0:
+        item = a[()]  # np.array(d) of a scalar dual: a 0-d object array holding it
+        return item if isinstance(item, Jet) else a
     if isinstance(a, (list, tuple)) or (isinstance(a, np.ndarray) and a.dtype == object):
         items = list(a)
         if any(isinstance(e, Jet) or isinstance(e, (list, tuple, np.ndarray)) for e in items):
             converted = [as_array(e) for e in items]
             if any(isinstance(e, Jet) for e in converted):
-                return stack(converted)
+                # rows of plain numbers in an object array (np.r_[x, c] of a dual x and
+                # floats c) are constants next to the dual rows
+                return stack([_numbers(e) for e in converted])
         return np.asarray(a) if not isinstance(a, np.ndarray) else a
     return np.asarray(a)
+
+
+def _numbers(a: Any) -> Any:
+    """An object array holding only real numbers as a float array; anything else unchanged."""
+    if isinstance(a, np.ndarray) and a.dtype == object:
+        try:
+            return a.astype(np.float64) if all(is_plain_number(e) for e in a.flat) else a
+        except (TypeError, ValueError):
+            return a
+    return a
 
 
 def _arrays(seq: Sequence[Any]) -> list[Any]:
@@ -294,6 +310,93 @@ def atleast_1d(*arys: Any) -> Any:
 def atleast_2d(*arys: Any) -> Any:
     out = [_at_least(a, 2) for a in arys]
     return out[0] if len(out) == 1 else out
+
+
+@implements(np.atleast_3d)
+def atleast_3d(*arys: Any) -> Any:
+    """numpy's rule: a scalar becomes (1, 1, 1), a vector (N,) becomes (1, N, 1), a matrix
+    (M, N) becomes (M, N, 1); arrays of three or more axes are returned unchanged."""
+    out = []
+    for a in arys:
+        a = as_array(a)
+        if not isinstance(a, Jet):
+            out.append(np.atleast_3d(a))
+            continue
+        shape = a.shape
+        new = {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}.get(len(shape), shape)
+        out.append(a if new == shape else reshape(a, new))
+    return out[0] if len(out) == 1 else out
+
+
+@implements(np.rollaxis)
+def rollaxis(a: Any, axis: int, start: int = 0) -> Jet:
+    """numpy's rollaxis: axis moves to before position ``start`` (a transpose, so a view)."""
+    nd = a.ndim
+    axis = _axes(axis, nd)[0]
+    if not -nd <= start <= nd:
+        raise np.exceptions.AxisError(f"start arg requires {-nd} <= start < {nd + 1} but {start} was passed in")
+    start = start + nd if start < 0 else start
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a[...]
+    order = [n for n in range(nd) if n != axis]
+    order.insert(start, axis)
+    return transpose(a, order)
+
+
+@implements(np.real, np.real_if_close)
+def real(val: Any, tol: Any = 100) -> Any:
+    """Dual numbers are real: the real part is the number itself (numpy returns a view)."""
+    return as_array(val)[...]
+
+
+@implements(np.imag)
+def imag(val: Any) -> Any:
+    """Dual numbers are real: the imaginary part is 0, a constant (numpy's zeros for a real array)."""
+    return np.zeros(shape_of(as_array(val)))
+
+
+@implements(np.angle)
+def angle(z: Any, deg: bool = False) -> Any:
+    """The argument of a real number: 0 for x ≥ +0, π for x < 0 or x = −0; piecewise
+    constant, so a constant (numpy's angle of the value; derivative 0, as abs'(0) = 0 at the jump)."""
+    return np.angle(value_of(as_array(z)), deg=deg)
+
+
+@implements(np.linspace)
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
+             dtype: Any = None, axis: int = 0, *, device: Any = None) -> Any:
+    """numpy's linspace, operation for operation (so the values are numpy's bit for bit):
+    y_k = start + k·step with step = (stop − start)/div, div = num − 1 (endpoint) or num,
+    and y_{num−1} = stop exactly when endpoint; linear in (start, stop), so the derivative
+    is the same formula on the partials."""
+    _no({"dtype": dtype, "device": device}, "np.linspace", dtype=None, device=None)
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    div = (num - 1) if endpoint else num
+    start, stop = as_array(start), as_array(stop)
+    delta = stop - start
+    nd = len(shape_of(delta))
+    y = np.arange(0, num, dtype=np.float64).reshape((-1,) + (1,) * nd)
+    if div > 0:
+        step = delta / div
+        if np.any(value_of(step) == 0):  # numpy: (y/div)·delta when a step underflows to 0
+            y = (y / div) * delta
+        else:
+            y = y * step
+    else:
+        step = np.nan
+        y = y * delta
+    y = y + start
+    if endpoint and num > 1:  # numpy: y[-1, ...] = stop
+        last_shape = (1,) + shape_of(y)[1:]
+        last = broadcast_to(stop, last_shape) if isinstance(stop, Jet) else np.broadcast_to(stop, last_shape)
+        y = concatenate([y[:-1], last], axis=0)
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    return (y, step) if retstep else y
 
 
 @implements(np.broadcast_to)
@@ -936,6 +1039,10 @@ def _ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
 def ufunc_call(ufunc: np.ufunc, inputs: tuple) -> Any:
     if ufunc is np.matmul:
         return matmul(*inputs)
+    if ufunc is np.conjugate:  # dual numbers are real: a copy of the number itself
+        return copy(as_array(inputs[0]))
+    if ufunc is np.float_power:  # x**y computed in float64: np.power's rule on float64 duals
+        return apply_binary(rules.RULE_BY_UFUNC[np.power], *inputs)
     raise TypeError(no_rule(ufunc))
 
 

@@ -224,8 +224,8 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
 
 # -- svd, norms ---------------------------------------------------------------------------------------
 
-def _svd_tall(a: Jet, compute_uv: bool) -> Any:
-    u0, s0, vt0 = np.linalg.svd(a.value, full_matrices=False)
+def _svd_tall(a: Jet, compute_uv: bool, u0: np.ndarray, s0: np.ndarray, vt0: np.ndarray) -> Any:
+    """The SVD of a tall (m ≥ n) jet expanded about numpy's (u0, s0, vt0) of its value."""
     if np.any(s0 == 0):
         raise ValueError("np.linalg.svd: a zero singular value is not differentiable")
     gram = matmul(_T(a), a)
@@ -250,9 +250,12 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     if compute_uv and full_matrices and m != n:
         raise TypeError("np.linalg.svd of a non-square dual matrix needs full_matrices=False: the "
                         "extra singular vectors are not unique, so they have no derivative")
+    u0, s0, vt0 = np.linalg.svd(a.value, full_matrices=False)
     if m >= n:
-        return _svd_tall(a, compute_uv)
-    out = _svd_tall(_T(a), compute_uv)
+        return _svd_tall(a, compute_uv, u0, s0, vt0)
+    # wide: Aᵀ = V S Uᵀ is tall; expanded about numpy's factors of A itself (not of Aᵀ, whose
+    # singular vectors LAPACK may return with other signs), so the values are numpy's
+    out = _svd_tall(_T(a), compute_uv, _T(vt0), s0, _T(u0))
     if not compute_uv:
         return out
     return SVDResult(_T(out.Vh), out.S, _T(out.U))
@@ -318,21 +321,45 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     return QRResult(q, r)
 
 
+_RANK_DEFICIENT = ("a rank-deficient matrix is not differentiable here (its pseudo-inverse "
+                   "jumps); regularise it or remove the dependent columns")
+
+
 def _full_rank(a: np.ndarray, who: str) -> None:
-    if np.linalg.matrix_rank(a) < min(a.shape[-2:]):
-        raise ValueError(f"{who}: a rank-deficient matrix is not differentiable here (its "
-                         "pseudo-inverse jumps); regularise it or remove the dependent columns")
+    """Every matrix of the stack ``a`` has full rank (numpy's matrix_rank tolerance)."""
+    if np.any(np.linalg.matrix_rank(a) < min(a.shape[-2:])):
+        raise ValueError(f"{who}: {_RANK_DEFICIENT}")
+
+
+_NOT_GIVEN: Any = object()
 
 
 @implements(np.linalg.pinv)
-def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
-    """(AᵀA)⁻¹Aᵀ (m ≥ n) or Aᵀ(AAᵀ)⁻¹ (m < n) for a matrix of full rank."""
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NOT_GIVEN) -> Any:
+    """A⁻¹ (square), (AᵀA)⁻¹Aᵀ (m > n) or Aᵀ(AAᵀ)⁻¹ (m < n) for matrices of full rank, stacks
+    too; the value is numpy's pinv.  Full rank means: numpy's own cutoff (``rcond`` /
+    ``rtol`` times the largest singular value) discards no singular value -- where it
+    would, numpy's pseudo-inverse is that of a lower-rank matrix, and jumps."""
     a = as_array(a)
-    _full_rank(_flat(a, "np.linalg.pinv"), "np.linalg.pinv")
+    value = _flat(a, "np.linalg.pinv")
+    given = {"rcond": rcond} if rcond is not None else {}
+    if rtol is not _NOT_GIVEN:
+        given["rtol"] = rtol
+    p0 = np.linalg.pinv(value, hermitian=hermitian, **given)  # numpy checks the arguments
+    if rcond is None:
+        rcond = 1e-15 if rtol is _NOT_GIVEN else max(value.shape[-2:]) * np.finfo(np.float64).eps \
+            if rtol is None else rtol
+    s0 = np.linalg.svd(value, compute_uv=False, hermitian=hermitian)
+    if value.size and np.any(s0 <= np.asarray(rcond)[..., None] * np.max(s0, axis=-1, keepdims=True)):
+        raise ValueError(f"np.linalg.pinv: {_RANK_DEFICIENT}")
     m, n = a.shape[-2:]
-    if m >= n:
-        return solve(matmul(_T(a), a), _T(a))
-    return _T(solve(matmul(a, _T(a)), a))
+    if m == n:
+        result = inv(a)  # better conditioned than the normal equations (κ, not κ²)
+    elif m > n:
+        result = solve(matmul(_T(a), a), _T(a))
+    else:
+        result = _T(solve(matmul(a, _T(a)), a))
+    return _with_value(result, p0)
 
 
 @implements(np.linalg.lstsq)

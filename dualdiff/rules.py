@@ -121,11 +121,18 @@ def _is_plain(a: Any) -> bool:
 def _zero_if(coef: Any, term: Any) -> Any:
     """``coef * term``, but exactly 0 where ``coef`` is 0 (even when ``term`` is inf/nan).
 
-    Only on plain numbers: a dual ``coef`` of an outer differentiation may have value 0
-    and a nonzero derivative, so there the product is formed as it is.
+    Where ``coef`` is a plain number it is a constant, so where it is 0 the product is 0
+    identically, whatever ``term`` is -- a dual of an outer differentiation included
+    (``d²/dx² x**0`` at 0: the inner coefficient 0·x⁻¹ must not become 0·(inf + inf·ε)).
+    A dual ``coef`` of an outer differentiation may have value 0 and a nonzero derivative,
+    so there the product is formed as it is.
     """
-    if not (_is_plain(coef) and _is_plain(term)):
+    if not _is_plain(coef):
         return coef * term
+    if not _is_plain(term):  # a plain constant times a dual of an outer differentiation
+        if np.ndim(coef) == 0:
+            return coef * term if coef != 0 else np.zeros(np.shape(term))[()]
+        return np.where(coef == 0, 0.0, coef * term)
     if isinstance(coef, np.ndarray) and coef.ndim:
         return np.where(coef == 0, 0.0, coef * term)
     return coef * term if coef != 0 else np.zeros_like(term)[()]
