@@ -173,11 +173,62 @@ class Tracer:
     ``value`` the values in local mode (None in global mode).
     """
 
-    __slots__ = ("shape", "G", "H", "value", "ctx")
+    __slots__ = ("shape", "_G", "_H", "_value", "ctx", "_pending")
     __array_priority__ = 1000.0
 
     def __init__(self, shape: tuple[int, ...], G: Rows, H: Rows | None, value: Any, ctx: _Ctx) -> None:
-        self.shape, self.G, self.H, self.value, self.ctx = tuple(shape), G, H, value, ctx
+        self.shape, self._G, self._H, self._value, self.ctx = tuple(shape), G, H, value, ctx
+        self._pending: dict[int, Scalar] | None = None
+
+    # -- the sets and values; scalar stores wait in _pending until the array is read whole ----
+    @property
+    def G(self) -> Rows:
+        if self._pending:
+            self._flush()
+        return self._G
+
+    @G.setter
+    def G(self, rows: Rows) -> None:
+        self._G = rows
+
+    @property
+    def H(self) -> Rows | None:
+        if self._pending:
+            self._flush()
+        return self._H
+
+    @H.setter
+    def H(self, rows: Rows | None) -> None:
+        self._H = rows
+
+    @property
+    def value(self) -> Any:
+        if self._pending:
+            self._flush()
+        return self._value
+
+    @value.setter
+    def value(self, v: Any) -> None:
+        self._value = v
+
+    def _flush(self) -> None:
+        """Apply the pending element stores ``a[i] = scalar`` (an element loop filling an
+        array) in one pass over the rows: O(size + stored entries) for all of them, where
+        storing one at a time would rebuild the rows each time."""
+        pend, self._pending = self._pending, None
+        assert pend is not None
+        size = _size(self.shape)
+        pos = np.fromiter(pend.keys(), dtype=INT, count=len(pend))
+        vals = list(pend.values())
+        src = np.arange(size, dtype=INT)
+        src[pos] = size + np.arange(len(vals), dtype=INT)
+        self._G = Rows.concat([self._G, _rows_of([v.g for v in vals])]).take(src)
+        if self._H is not None:
+            self._H = Rows.concat([self._H, _rows_of([v.h or _EMPTY for v in vals])]).take(src)
+        if self.ctx.local:
+            value = np.array(self._value, dtype=np.float64)
+            value.reshape(-1)[pos] = [v.value for v in vals]
+            self._value = value
 
     # -- structure ----------------------------------------------------------------------
     @property
@@ -242,6 +293,11 @@ class Tracer:
     def __getitem__(self, index: Any) -> Tracer:
         index = _index(self, index)
         flat = _flat_scalar_index(self.shape, index)
+        if flat is not None and not self.ctx.sums:
+            pend = self._pending
+            if pend and flat in pend:
+                return pend[flat]
+            return Scalar.element(self, flat)
         if flat is not None:
             src = np.array([flat], dtype=INT)
             shape: tuple[int, ...] = ()
@@ -260,8 +316,17 @@ class Tracer:
         ctx = self.ctx
         if not self.shape:
             raise TypeError("a scalar traced value does not support item assignment")
-        v = _operand(val, ctx)
         flat = _flat_scalar_index(self.shape, index)
+        if flat is not None and not ctx.sums and type(self) is Tracer:
+            sc = val if isinstance(val, Scalar) else _number_scalar(val, ctx)
+            if sc is not None:
+                if sc.ctx is not ctx:
+                    raise ValueError("cannot store a value traced for another detection")
+                if self._pending is None:
+                    self._pending = {}
+                self._pending[flat] = sc
+                return
+        v = _operand(val, ctx)
         dst = np.array([flat], dtype=INT) if flat is not None else \
             np.arange(self.size, dtype=INT).reshape(self.shape)[index]
         vshape = np.shape(dst)
@@ -341,6 +406,162 @@ class Tracer:
 
     def flatten(self, order: str = "C") -> Tracer:
         return ravel(self, order)
+
+
+_EMPTY: frozenset = frozenset()
+
+
+def _rows_of(sets: list[frozenset]) -> Rows:
+    """Rows holding the given sets, one per row."""
+    lengths = np.fromiter((len(g) for g in sets), dtype=INT, count=len(sets))
+    indptr = np.zeros(len(sets) + 1, dtype=INT)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.fromiter((i for g in sets for i in sorted(g)), dtype=INT, count=int(indptr[-1]))
+    return Rows(indptr, indices)
+
+
+class Scalar(Tracer):
+    """One traced element, as ``x[i]`` gives it in an element loop (``for i in range(n):
+    out[i] = ... x[i] ...``: the way @njit code is written, traced through ``py_func``).
+
+    Its first-order set ``g`` is a frozenset of input indices and its second-order set ``h``
+    a frozenset of pair codes ``i * n + j`` (i <= j; None for Jacobian patterns), so an
+    operation on scalars is a few set unions in Python (about a µs) instead of array
+    operations on one-row :class:`Rows` (tens of µs).  The rules are those of
+    :func:`_elementwise`, element by element.  Anything else sees an ordinary 0-d
+    :class:`Tracer` (``G``, ``H`` are built from the sets on first use).
+    """
+
+    __slots__ = ("g", "h", "_rows", "_constant")
+
+    def __init__(self, g: frozenset, h: frozenset | None, value: Any, ctx: _Ctx, constant: float | None = None
+                 ) -> None:
+        self.shape, self.g, self.h, self._value, self.ctx = (), g, h, value, ctx
+        self._pending = None
+        self._rows: tuple[Rows, Rows | None] | None = None
+        self._constant = constant  # a plain number's value (constants only, in either mode)
+
+    @staticmethod
+    def element(t: Tracer, flat: int) -> Scalar:
+        """Element ``flat`` (C order) of t."""
+        G, H = t.G, t.H
+        g = frozenset(G.indices[G.indptr[flat]:G.indptr[flat + 1]].tolist())
+        h = frozenset(H.indices[H.indptr[flat]:H.indptr[flat + 1]].tolist()) if H is not None else None
+        value = np.float64(t.value.reshape(-1)[flat]) if t.ctx.local else None
+        return Scalar(g, h, value, t.ctx)
+
+    def _sets(self) -> tuple[Rows, Rows | None]:
+        if self._rows is None:
+            self._rows = (_rows_of([self.g]), None if self.h is None else _rows_of([self.h]))
+        return self._rows
+
+    @property
+    def G(self) -> Rows:  # type: ignore[override]
+        return self._sets()[0]
+
+    @property
+    def H(self) -> Rows | None:  # type: ignore[override]
+        return self._sets()[1]
+
+    @property
+    def value(self) -> Any:  # type: ignore[override]
+        return None if self._value is None else np.asarray(self._value)
+
+    def __repr__(self) -> str:
+        return f"Scalar(first-order set={sorted(self.g)})"
+
+
+def _number_scalar(a: Any, ctx: _Ctx) -> Scalar | None:
+    """A plain real number as a constant Scalar (no dependence), else None."""
+    if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, float, np.integer, np.floating)):
+        return None
+    c = np.float64(a)
+    return Scalar(_EMPTY, _EMPTY if ctx.second else None, c if ctx.local else None, ctx, c)
+
+
+def _scalar_operands(inputs: Sequence[Any], ctx: _Ctx) -> list[Scalar] | None:
+    """The inputs as Scalars (numbers as constants) if they are all scalars of this run and
+    at least one is traced; else None."""
+    ops: list[Scalar] = []
+    traced = False
+    for a in inputs:
+        if isinstance(a, Scalar):
+            if a.ctx is not ctx:
+                return None
+            traced = True
+            ops.append(a)
+        else:
+            c = _number_scalar(a, ctx)
+            if c is None:
+                return None
+            ops.append(c)
+    return ops if traced else None
+
+
+def _pair_codes(a: frozenset, b: frozenset, n: int) -> set[int]:
+    return {i * n + j if i <= j else j * n + i for i in a for j in b}
+
+
+def _scalar_elementwise(ctx: _Ctx, ops: list[Scalar], value_fn: Callable[..., Any] | None, first: list[bool],
+                        blocks: set[str]) -> Scalar:
+    """:func:`_elementwise` for scalar operands (constants as Scalars with empty sets)."""
+    live = [o for o, f in zip(ops, first, strict=True) if f]
+    g = live[0].g if len(live) == 1 else frozenset().union(*(o.g for o in live))
+    h = None
+    if ctx.second:
+        hs = [o.h for o in live if o.h]
+        gx = ops[0].g
+        gy = ops[1].g if len(ops) > 1 else _EMPTY
+        if not gy:
+            blocks = {b for b in blocks if b == "xx"}
+        if not gx:
+            blocks = {b for b in blocks if b == "yy"}
+        if blocks:
+            n = ctx.n
+            extra: set[int] = set()
+            for b in blocks:
+                extra |= _pair_codes(gx if b[0] == "x" else gy, gx if b[1] == "x" else gy, n)
+            hs.append(frozenset(extra))
+        h = hs[0] if len(hs) == 1 else frozenset().union(*hs)
+    value = None
+    if ctx.local and value_fn is not None:
+        with np.errstate(all="ignore"):
+            value = np.float64(value_fn(*(o._value for o in ops)))
+    return Scalar(g, h, value, ctx)
+
+
+def _scalar_ufunc(ctx: _Ctx, ufunc: np.ufunc, ops: list[Scalar]) -> Any:
+    """The ufunc on scalar operands, or NotImplemented (then the array path runs)."""
+    if ufunc in _COMPARE or ufunc in _LOGICAL:
+        if not ctx.local:
+            return Condition(())
+        return ufunc(*(o._value for o in ops))
+    if ufunc in _PIECEWISE:
+        a, b = ops
+        if not ctx.local:
+            return _scalar_elementwise(ctx, ops, None, [True, True], set())
+        va, vb = a._value, b._value
+        kind = _PIECEWISE[ufunc]
+        first = [bool(va >= vb if kind == "max" else va <= vb), bool(vb >= va if kind == "max" else vb <= va)]
+        out = _scalar_elementwise(ctx, ops, None, first, set()) if any(first) else Scalar(
+            _EMPTY, _EMPTY if ctx.second else None, None, ctx)
+        out._value = np.float64(ufunc(va, vb))
+        return out
+    rule = rules.RULE_BY_UFUNC.get(ufunc)
+    if isinstance(rule, rules.Unary) and len(ops) == 1:
+        linear = rule.d1 is not None
+        return _scalar_elementwise(ctx, ops, rule.f, [linear], {"xx"} if linear and rule.d2 is not None else set())
+    if isinstance(rule, rules.Binary) and len(ops) == 2:
+        a, b = ops
+        if rule.name == "power" and not b.g and not b.h and b._constant is not None:
+            if b._constant == 0:  # x ** 0 = 1
+                return _scalar_elementwise(ctx, ops, rule.f, [False, False], set())
+            if b._constant == 1:  # x ** 1 = x
+                return _scalar_elementwise(ctx, ops, rule.f, [True, False], set())
+        first = [rule.fx is not None, rule.fy is not None]
+        blocks = {name for name, p in (("xx", rule.fxx), ("xy", rule.fxy), ("yy", rule.fyy)) if p is not None}
+        return _scalar_elementwise(ctx, ops, rule.f, first, blocks)
+    return NotImplemented
 
 
 def _index(t: Tracer, index: Any) -> Any:
@@ -539,6 +760,12 @@ def _select(ctx: _Ctx, ops: list[Any], masks: list[np.ndarray], shape: tuple[int
 
 
 def _ufunc(ctx: _Ctx, ufunc: np.ufunc, inputs: Sequence[Any], kwargs: dict) -> Any:
+    if not ctx.sums and not any(v is not None for v in kwargs.values()):
+        ops = _scalar_operands(inputs, ctx)  # an element loop: scalars only
+        if ops is not None:
+            out = _scalar_ufunc(ctx, ufunc, ops)
+            if out is not NotImplemented:
+                return out
     kwargs = dict(kwargs)
     if kwargs.pop("out", None) is not None:
         raise TypeError(f"np.{ufunc.__name__}(..., out=...) cannot store traced values in an array; "
