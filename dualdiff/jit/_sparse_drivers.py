@@ -72,24 +72,6 @@ def jet_floats(t: JetType) -> int:
 
 
 @intrinsic
-def _record_floats(typingctx: Any, arr: Any) -> Any:
-    """The float64 view (1-d, C) of a C-contiguous array of jets: its records' fields."""
-    if not (isinstance(arr, types.Array) and isinstance(arr.dtype, JetType) and arr.layout == "C"):
-        return None
-    rt = types.Array(types.float64, 1, "C")
-
-    def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
-        src = make_array(arr)(context, builder, args[0])
-        dst = make_array(rt)(context, builder)
-        eight = ir.Constant(src.itemsize.type, 8)
-        size = builder.mul(src.nitems, builder.udiv(src.itemsize, eight))
-        populate_array(dst, data=builder.bitcast(src.data, dst.data.type), shape=[size], strides=[eight],
-                       itemsize=eight, meminfo=src.meminfo, parent=src.parent)
-        return impl_ret_borrowed(context, builder, rt, dst._getvalue())
-    return rt(arr), codegen
-
-
-@intrinsic
 def _floats_as_jets(typingctx: Any, buf: Any, n: Any, tref: Any) -> Any:
     """The first n records of jet type tref laid over the float64 buffer buf (1-d, C, at
     least n·S doubles: not checked here): a C-contiguous array of n jets sharing buf's
@@ -150,13 +132,13 @@ def output_floats(out, m, tref):
 def _ol_output_floats(out, m, tref):
     t = T._jet_of(tref)
     if isinstance(out, types.Array) and out.layout == "C" and out.dtype == t:
-        return lambda out, m, tref: _record_floats(out)
+        return lambda out, m, tref: T.record_floats(out)
 
     def impl(out, m, tref):
         tmp = np.empty(m, dtype=tref)
         for k in range(m):
             tmp[k] = output_item(out, k, tref)
-        return _record_floats(tmp)
+        return T.record_floats(tmp)
     return impl
 
 
